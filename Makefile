@@ -1,0 +1,38 @@
+# The two commands of the README: `make run` and `make test`. Each does its own set-up.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+FLASK  := $(BIN)/flask --app app
+
+.PHONY: setup run test bench clean translations
+
+setup: $(VENV)/.installed node_modules/.installed translations
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -q -d app/translations
+
+run: setup
+	$(FLASK) db-upgrade
+	$(FLASK) publish
+	$(FLASK) seed-demo
+	PORT=$(PORT) $(FLASK) serve --port $(PORT)
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python -m bench.run_all $(if $(QUICK),--quick,)
+
+clean:
+	rm -rf $(VENV) node_modules

@@ -1,0 +1,25 @@
+from flask import current_app
+
+from .. import get_db
+from ..services import instances, publishing
+from . import bp
+from .auth import require_user
+from .util import json_body
+
+
+@bp.get("/processes")
+@require_user
+def list_processes(user):
+    with get_db().session() as session:
+        return {"processes": publishing.list_processes(session)}
+
+
+@bp.post("/processes/<process_id>/instances")
+@require_user
+def start(user, process_id):
+    body = json_body()
+    data = body.get("data", body)
+    db = get_db()
+    instance_id = instances.start_instance(db, process_id, data, user.username)
+    with db.session() as session:
+        return instances.instance_dict(session, instances.get_instance(session, instance_id)), 201

@@ -1,0 +1,67 @@
+from flask import request
+
+from .. import get_db
+from ..i18n import _
+from ..services import tasks
+from ..services.errors import Forbidden
+from ..services.forms import load_schema
+from ..models import ProcessInstance, ProcessVersion
+from . import bp
+from .auth import require_user
+from .util import flag, json_body
+
+
+@bp.get("/tasks")
+@require_user
+def list_tasks(user):
+    args = request.args
+    with get_db().session() as session:
+        items = tasks.list_tasks(session, user, process=args.get("process"), state=args.get("state"),
+                                 overdue=flag("overdue"), business_key=args.get("business_key"),
+                                 scope=args.get("scope", "all"),
+                                 limit=min(int(args.get("limit", 200)), 1000), offset=int(args.get("offset", 0)))
+    return {"tasks": items}
+
+
+@bp.get("/tasks/<task_id>")
+@require_user
+def get_task(user, task_id):
+    with get_db().session() as session:
+        task = tasks.get_task(session, task_id)
+        if not tasks.may_view(user, task):
+            raise Forbidden(_("You may not see this task."))
+        body = tasks.task_dict(task)
+        instance = session.get(ProcessInstance, task.instance_id)
+        version = session.get(ProcessVersion, instance.version_id)
+        body["form_schema"] = load_schema(version.sources[task.form_ref]) if task.form_ref else None
+        body["documentation"] = version.task_catalog.get(task.task_name, {}).get("documentation", "")
+        body["case_data"] = instance.case_data
+        return body
+
+
+@bp.post("/tasks/<task_id>/claim")
+@require_user
+def claim(user, task_id):
+    tasks.claim(get_db(), user, task_id)
+    return _task(task_id)
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@require_user
+def unclaim(user, task_id):
+    tasks.unclaim(get_db(), user, task_id)
+    return _task(task_id)
+
+
+@bp.post("/tasks/<task_id>/complete")
+@require_user
+def complete(user, task_id):
+    body = json_body()
+    data = body.get("data", body)
+    tasks.complete(get_db(), user, task_id, data)
+    return _task(task_id)
+
+
+def _task(task_id):
+    with get_db().session() as session:
+        return tasks.task_dict(tasks.get_task(session, task_id))

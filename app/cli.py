@@ -1,0 +1,94 @@
+"""Administrator commands: flask --app app <command>."""
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from .services import org, publishing
+from .services.errors import PublishRefused, ServiceError
+
+
+def register(app: Flask) -> None:
+    db = app.extensions["db"]
+
+    @app.cli.command("db-upgrade")
+    def db_upgrade():
+        """Create the database or bring its schema up to date (Alembic migrations)."""
+        from .migrate import upgrade
+        upgrade(app.config["DATABASE_URL"])
+        click.echo("database schema is up to date")
+
+    @app.cli.command("publish")
+    @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+    @click.option("--check", is_flag=True, help="Only validate; publish nothing.")
+    @click.option("--forms", "forms_dir", type=click.Path(path_type=Path), default=None,
+                  help="Folder of JSON Schema forms (default: forms/).")
+    @click.option("--actor", default="cli", help="Recorded as the publisher.")
+    def publish(paths, check, forms_dir, actor):
+        """Validate and publish diagrams with their DMN tables and forms (default: processes/)."""
+        paths = list(paths) or [Path(app.config["PROCESSES_DIR"])]
+        sources = publishing.collect_paths(paths, forms_dir or Path(app.config["FORMS_DIR"]))
+        try:
+            with db.session() as session:
+                org.ensure_groups(session)
+                results = publishing.publish(session, sources, actor, check_only=check)
+        except PublishRefused as exc:
+            click.echo(f"refused: {len(exc.problems)} problem(s); nothing was published", err=True)
+            for p in exc.problems:
+                where = f"{p['file']}" + (f" [{p['element_id']}]" if p["element_id"] else "")
+                click.echo(f"  {where}: {p['message']}", err=True)
+            sys.exit(1)
+        for r in results:
+            if check:
+                click.echo(f"ok      {r['process_id']}")
+            elif r["created"]:
+                click.echo(f"published {r['process_id']} version {r['version']}")
+            else:
+                click.echo(f"unchanged {r['process_id']} version {r['version']}")
+
+    @app.cli.command("seed-demo")
+    def seed_demo():
+        """Create the demo organisation (password 'demo'); existing users are kept."""
+        with db.session() as session:
+            made = org.seed_demo(session)
+        click.echo(f"demo organisation ready ({len(made)} user(s) created)")
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option("--name", "display_name", default="")
+    @click.option("--group", "groups", multiple=True, help="Group code (repeatable).")
+    @click.option("--head-of", "head_of", multiple=True, help="Group code the user heads (repeatable).")
+    @click.option("--role", "roles", multiple=True, type=click.Choice(["process_owner", "auditor", "admin"]))
+    @click.option("--email", default=None)
+    @click.option("--locale", default="zh", type=click.Choice(["zh", "en"]))
+    def create_user(username, password, display_name, groups, head_of, roles, email, locale):
+        """Create a user with groups and roles."""
+        try:
+            with db.session() as session:
+                org.ensure_groups(session)
+                org.create_user(session, username, password, display_name=display_name, groups=list(groups),
+                                head_of=list(head_of), roles=list(roles), email=email, locale=locale)
+        except ServiceError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            sys.exit(1)
+        click.echo(f"user {username} created")
+
+    @app.cli.command("serve")
+    @click.option("--host", default="127.0.0.1")
+    @click.option("--port", default=lambda: int(os.environ.get("PORT", 5000)), type=int)
+    def serve(host, port):
+        """Serve the product (embedded mode: one process, threads)."""
+        from werkzeug.serving import run_simple
+        click.echo(f"serving on http://{host}:{port}")
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+
+    @app.cli.command("groups")
+    def groups():
+        """List the organisation's groups as JSON."""
+        with db.session() as session:
+            org.ensure_groups(session)
+            click.echo(json.dumps(sorted(org.group_index(session).items()), ensure_ascii=False, indent=1))

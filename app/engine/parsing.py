@@ -1,0 +1,179 @@
+"""Parse and check BPMN/DMN sources with SpiffWorkflow's spiff parser.
+
+Input is a set of named sources; output is, per executable process, its serialized spec, the files it
+depends on and a catalog of its human tasks — or the list of problems (file, element id, message).
+"""
+from dataclasses import dataclass, field
+
+from defusedxml import ElementTree as SafeET
+from defusedxml.common import DefusedXmlException
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.specs.mixins import ScriptTaskMixin, UserTaskMixin, ManualTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+
+from .scripting import check_expression, check_script
+from .specs import spec_to_dict
+
+MAX_SOURCE_BYTES = 5 * 1024 * 1024
+FORM_PROPERTY = "formJsonSchemaFilename"
+
+
+@dataclass
+class Problem:
+    file: str
+    element_id: str
+    message: str
+
+    def as_dict(self):
+        return {"file": self.file, "element_id": self.element_id, "message": self.message}
+
+
+@dataclass
+class ParsedProcess:
+    process_id: str
+    name: str
+    bpmn_files: set
+    dmn_files: set
+    spec: dict
+    task_catalog: dict  # element id -> {title, lane, form, due, head_only, documentation, kind}
+    start: dict  # {"form": ..., "properties": {...}}
+    properties: dict = field(default_factory=dict)
+
+    @property
+    def forms(self) -> set:
+        refs = {t["form"] for t in self.task_catalog.values() if t.get("form")}
+        if self.start.get("form"):
+            refs.add(self.start["form"])
+        return refs
+
+
+class _RecordingParser(SpiffBpmnParser):
+    """Remembers which DMN decisions a process uses while its spec is built."""
+
+    def __init__(self):
+        super().__init__(validator=BpmnValidator())
+        self.used_decisions = set()
+
+    def get_engine(self, decision_ref, node):
+        self.used_decisions.add(decision_ref)
+        return super().get_engine(decision_ref, node)
+
+
+def check_xml_safety(name: str, data: bytes) -> list[Problem]:
+    """Refuse oversized input, DTDs (external entities, entity-expansion bombs) and non-XML."""
+    if len(data) > MAX_SOURCE_BYTES:
+        return [Problem(name, "", f"file is larger than {MAX_SOURCE_BYTES // 1024 // 1024} MB")]
+    try:
+        SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        return [Problem(name, "", f"refused: document type declarations and entities are not allowed ({exc.__class__.__name__})")]
+    except SafeET.ParseError as exc:
+        return [Problem(name, "", f"not well-formed XML: {exc}")]
+    return []
+
+
+def _problem_from(exc: Exception, default_file: str) -> Problem:
+    file = getattr(exc, "file_name", "") or default_file
+    element = getattr(exc, "id", "") or ""
+    spec = getattr(exc, "task_spec", None)
+    if not element and spec is not None:
+        element = getattr(spec, "bpmn_id", None) or getattr(spec, "name", "")
+    line = getattr(exc, "line_number", "")
+    message = str(exc)
+    if line:
+        message = f"{message} (line {line})"
+    return Problem(file, element or "", message)
+
+
+def parse_sources(bpmn: dict[str, bytes], dmn: dict[str, bytes]) -> tuple[list[ParsedProcess], list[Problem]]:
+    problems: list[Problem] = []
+    parser = _RecordingParser()
+    for name, data in sorted(dmn.items()):
+        bad = check_xml_safety(name, data)
+        if bad:
+            problems += bad
+            continue
+        try:
+            parser.add_dmn_str(data, filename=name)
+        except Exception as exc:  # the parser raises many kinds; each becomes a readable problem
+            problems.append(_problem_from(exc, name))
+    for name, data in sorted(bpmn.items()):
+        bad = check_xml_safety(name, data)
+        if bad:
+            problems += bad
+            continue
+        try:
+            parser.add_bpmn_str(data, filename=name)
+        except Exception as exc:
+            problems.append(_problem_from(exc, name))
+    if problems:
+        return [], problems
+
+    processes = []
+    executable = [pid for pid, pp in parser.process_parsers.items() if pp.node.get("isExecutable") == "true"]
+    for pid in executable:
+        pparser = parser.process_parsers[pid]
+        parser.used_decisions = set()
+        try:
+            spec = parser.get_spec(pid)
+            subs = parser.get_subprocess_specs(pid)
+        except (SpiffWorkflowException, Exception) as exc:
+            problems.append(_problem_from(exc, pparser.filename))
+            continue
+        dmn_files = {parser.dmn_parsers[d].filename for d in parser.used_decisions}
+        bpmn_files = {pparser.filename} | {parser.process_parsers[s].filename
+                                          for s in subs if s in parser.process_parsers}
+        catalog, start, spec_problems = _describe(spec, subs, pparser.filename)
+        problems += spec_problems
+        processes.append(ParsedProcess(
+            process_id=pid, name=pparser.get_name() or pid, bpmn_files=bpmn_files, dmn_files=dmn_files,
+            spec=spec_to_dict(spec, subs), task_catalog=catalog, start=start,
+        ))
+    if bpmn and not executable and not problems:
+        problems.append(Problem(", ".join(sorted(bpmn)) or "-", "", "no executable process (isExecutable=\"true\") found"))
+    return processes, problems
+
+
+def _describe(spec, subs: dict, filename: str):
+    """Catalog the human tasks and check scripts, conditions and timer expressions."""
+    catalog, start, problems = {}, {}, []
+    for process_spec in [spec, *subs.values()]:
+        for ts in process_spec.task_specs.values():
+            element = getattr(ts, "bpmn_id", None)
+            if element is None:
+                continue
+            ext = getattr(ts, "extensions", {}) or {}
+            props = ext.get("properties", {}) or {}
+            for kind, script in (("script", getattr(ts, "script", None)) if isinstance(ts, ScriptTaskMixin) else (None, None),
+                                 ("preScript", ext.get("preScript")), ("postScript", ext.get("postScript"))):
+                if kind and script:
+                    problems += [Problem(filename, element, f"{kind}: {m}") for m in check_script(script)]
+            if isinstance(ts, (ExclusiveGateway, InclusiveGateway)):
+                for cond, _target in getattr(ts, "cond_task_specs", []):
+                    text = cond.args[0] if cond is not None and getattr(cond, "args", None) else None
+                    if text:
+                        problems += [Problem(filename, element, f"condition {text!r}: {m}") for m in check_expression(text)]
+            if isinstance(ts, CatchingEvent) and isinstance(ts.event_definition, TimerEventDefinition):
+                problems += [Problem(filename, element, f"timer expression: {m}")
+                             for m in check_expression(ts.event_definition.expression)]
+            if isinstance(ts, (UserTaskMixin, ManualTaskMixin)):
+                catalog[element] = {
+                    "title": ts.bpmn_name or element,
+                    "lane": ts.lane,
+                    "form": props.get(FORM_PROPERTY),
+                    "due": props.get("dueIn"),
+                    "head_only": str(props.get("headOnly", "")).lower() == "true",
+                    "documentation": ts.documentation or "",
+                    "kind": "manual" if isinstance(ts, ManualTaskMixin) else "user",
+                    "process": process_spec.name,
+                    "properties": props,
+                }
+            if isinstance(ts, StartEvent) and process_spec is spec and not start:
+                start = {"element_id": element, "form": props.get(FORM_PROPERTY), "properties": props}
+    return catalog, start, problems

@@ -1,0 +1,147 @@
+"""Running workflows: start, advance, list and complete human tasks. Raises EngineError on failure."""
+import time
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.mixins import ManualTaskMixin, UserTaskMixin
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
+from SpiffWorkflow.util.task import TaskState
+
+from .compaction import compact
+from .scripting import ScriptRefused, make_script_engine
+from .specs import SpecBundle
+from .state import LiveWorkflow, mark_saved
+
+HUMAN = (UserTaskMixin, ManualTaskMixin)
+SCRIPT_ENGINE = make_script_engine()
+
+
+class EngineError(Exception):
+    """A step failed inside the engine (script error, bad condition, ...)."""
+
+    def __init__(self, message: str, element_id: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.element_id = element_id
+
+
+class TaskNotReady(Exception):
+    """The task does not exist (any more) or is not waiting for a person."""
+
+
+def _element_of(exc) -> str:
+    spec = getattr(exc, "task_spec", None)
+    task = getattr(exc, "task", None)
+    if spec is None and task is not None:
+        spec = task.task_spec
+    return getattr(spec, "bpmn_id", None) or getattr(spec, "name", "") if spec is not None else ""
+
+
+def _guard(func):
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (TaskNotReady, EngineError):
+            raise
+        except ScriptRefused as exc:
+            raise EngineError(f"script refused: {exc}") from exc
+        except SpiffWorkflowException as exc:
+            inner = getattr(exc, "error_type", "")
+            message = str(exc)
+            if inner and inner not in message:
+                message = f"{inner}: {message}"
+            raise EngineError(message, _element_of(exc)) from exc
+    return wrapper
+
+
+def _run_engine(wf: BpmnWorkflow):
+    wf.refresh_timers()
+    wf.do_engine_steps()
+
+
+def _check_depth(live: LiveWorkflow):
+    compact(live)
+    wf = live.workflow
+    if wf.is_completed() and any(t._state & TaskState.NOT_FINISHED_MASK for t in wf.tasks.values()
+                                 if not t.has_state(TaskState.MAYBE | TaskState.LIKELY)):
+        raise EngineError("the instance's task tree is too deep to continue safely; step refused")
+
+
+@_guard
+def start(bundle: SpecBundle, data: dict) -> LiveWorkflow:
+    wf = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=SCRIPT_ENGINE)
+    wf.task_tree.data.update(data)
+    for task in wf.task_tree.children:
+        task.data.update(data)
+    live = LiveWorkflow(wf, bundle)
+    started = 0.0  # everything is new
+    _run_engine(wf)
+    _check_depth(live)
+    live.saved_at = started
+    return live
+
+
+@_guard
+def complete(live: LiveWorkflow, task_id: str, data: dict) -> None:
+    wf = live.workflow
+    task = _human_task(wf, task_id)
+    task.data.update(data)
+    task.run()
+    _run_engine(wf)
+    _check_depth(live)
+
+
+@_guard
+def advance(live: LiveWorkflow) -> None:
+    """Fire what is due (timers) and run the engine until it waits for people or events."""
+    _run_engine(live.workflow)
+    _check_depth(live)
+
+
+def _human_task(wf: BpmnWorkflow, task_id: str):
+    try:
+        task = wf.get_task_from_id(UUID(task_id))
+    except (TaskNotFoundException, ValueError):
+        raise TaskNotReady(task_id)
+    if task is None or not isinstance(task.task_spec, HUMAN) or task.state != TaskState.READY:
+        raise TaskNotReady(task_id)
+    return task
+
+
+def ready_human_tasks(live: LiveWorkflow) -> list[dict]:
+    result = []
+    for wf in (live.workflow, *live.workflow.subprocesses.values()):
+        for task in wf.tasks.values():
+            if task._state == TaskState.READY and isinstance(task.task_spec, HUMAN):
+                result.append({"id": str(task.id), "element_id": task.task_spec.bpmn_id,
+                               "data": task.data})
+    return result
+
+
+def is_completed(live: LiveWorkflow) -> bool:
+    return live.workflow.is_completed()
+
+
+def workflow_data(live: LiveWorkflow) -> dict:
+    """The case data: workflow data merged with the most recently finished task's data."""
+    wf = live.workflow
+    data = dict(wf.data)
+    last = wf.last_task
+    if last is not None:
+        data.update(last.data)
+    for task in ready_human_tasks(live):
+        data.update(task["data"])
+    return data
+
+
+def completed_elements(live: LiveWorkflow) -> list[str]:
+    return [t.task_spec.bpmn_id for t in live.workflow.tasks.values()
+            if t._state == TaskState.COMPLETED and getattr(t.task_spec, "bpmn_id", None)]
+
+
+def saved(live: LiveWorkflow, started_at: float) -> None:
+    mark_saved(live, started_at)
+
+
+def clock() -> float:
+    return time.time()

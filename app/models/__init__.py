@@ -1,0 +1,10 @@
+from .base import Base
+from .org import Group, User, Membership, UserRole, PRODUCT_ROLES
+from .process import ProcessVersion, ProcessInstance, WorkflowTask
+from .tasks import HumanTask, OPEN_STATES
+from .audit import AuditEvent
+
+__all__ = [
+    "Base", "Group", "User", "Membership", "UserRole", "PRODUCT_ROLES", "ProcessVersion",
+    "ProcessInstance", "WorkflowTask", "HumanTask", "OPEN_STATES", "AuditEvent",
+]

@@ -1,0 +1,159 @@
+"""Human tasks: who may see, claim and complete them; the inbox queries (task table only)."""
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from .. import clock
+from ..db import Database
+from ..engine import runner
+from ..i18n import _
+from ..models import HumanTask, OPEN_STATES, ProcessInstance, User
+from . import audit
+from .errors import Conflict, Forbidden, NotFound, ServiceError
+from .forms import load_schema, validate_data
+from .instances import run_step
+
+
+def may_work(user: User, task: HumanTask) -> bool:
+    if task.group_code is None:
+        return False
+    if task.head_only:
+        return task.group_code in user.head_of
+    return task.group_code in user.group_codes
+
+
+def _excluded_by_segregation(session: Session, user: User, task: HumanTask, props: dict,
+                             instance: ProcessInstance) -> bool:
+    """Segregation of duties: `excludeActorsFrom` names case-data fields holding usernames that may
+    not complete this task; `notStarter` = true excludes whoever started the case."""
+    data = instance.case_data or {}
+    fields = [f.strip() for f in (props.get("excludeActorsFrom") or "").split(",") if f.strip()]
+    if any(data.get(f) == user.username for f in fields):
+        return True
+    return str(props.get("notStarter", "")).lower() == "true" and instance.started_by == user.username
+
+
+def get_task(session: Session, task_id: str) -> HumanTask:
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(_("No such task: %(id)s", id=task_id))
+    return task
+
+
+def _check_may_work(user: User, task: HumanTask):
+    if not may_work(user, task):
+        if task.head_only:
+            raise Forbidden(_("Only heads of %(group)s may do this task.", group=task.group_code))
+        raise Forbidden(_("This task belongs to %(group)s; you are not a member.", group=task.group_code))
+
+
+def claim(db: Database, user: User, task_id: str) -> None:
+    with db.session() as session:
+        task = get_task(session, task_id)
+        _check_may_work(user, task)
+        if task.state == "claimed" and task.claimed_by == user.username:
+            return
+        result = session.execute(update(HumanTask).where(HumanTask.id == task_id, HumanTask.state == "ready")
+                                 .values(state="claimed", claimed_by=user.username))
+        if result.rowcount != 1:
+            session.refresh(task)
+            raise Conflict(_("The task was already taken by %(who)s.", who=task.claimed_by or "?"),
+                           state=task.state)
+        audit.record(session, "claimed", instance_id=task.instance_id, actor=user.username, task_id=task_id,
+                     element_id=task.task_name)
+
+
+def unclaim(db: Database, user: User, task_id: str) -> None:
+    with db.session() as session:
+        task = get_task(session, task_id)
+        if task.state != "claimed":
+            raise Conflict(_("The task is not claimed."))
+        if task.claimed_by != user.username and task.group_code not in user.head_of:
+            raise Forbidden(_("Only the holder or a head of the department may release this task."))
+        result = session.execute(update(HumanTask).where(HumanTask.id == task_id, HumanTask.state == "claimed",
+                                                         HumanTask.claimed_by == task.claimed_by)
+                                 .values(state="ready", claimed_by=None))
+        if result.rowcount != 1:
+            raise Conflict(_("The task changed in the meantime; please reload."))
+        audit.record(session, "unclaimed", instance_id=task.instance_id, actor=user.username, task_id=task_id,
+                     element_id=task.task_name)
+
+
+def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 5) -> None:
+    with db.session() as session:
+        instance_id = get_task(session, task_id).instance_id
+
+    def step(session, instance, version, live):
+        task = get_task(session, task_id)
+        if task.state not in OPEN_STATES:
+            who = task.completed_by or "?"
+            raise Conflict(_("The task was already completed by %(who)s.", who=who), state=task.state)
+        _check_may_work(user, task)
+        if task.state == "claimed" and task.claimed_by != user.username:
+            raise Conflict(_("The task is held by %(who)s.", who=task.claimed_by))
+        props = version.task_catalog.get(task.task_name, {}).get("properties", {})
+        if _excluded_by_segregation(session, user, task, props, instance):
+            raise Forbidden(_("Segregation of duties: you may not do this task on a case you drafted, "
+                              "registered or started."))
+        if task.form_ref:
+            validate_data(load_schema(version.sources[task.form_ref]), data)
+        try:
+            runner.complete(live, task_id, dict(data))
+        except runner.TaskNotReady:
+            raise Conflict(_("The task is no longer waiting to be done."))
+        task.state = "completed"
+        task.claimed_by = task.claimed_by or user.username
+        task.completed_by = user.username
+        task.completed_at = clock.now()
+        return {"id": task_id, "element_id": task.task_name, "data": data}
+
+    run_step(db, instance_id, step, actor=user.username, retries=retries)
+
+
+def task_dict(task: HumanTask, now=None) -> dict:
+    now = now or clock.now()
+    return {
+        "id": task.id, "instance_id": task.instance_id, "process_id": task.process_id,
+        "business_key": task.business_key, "task_name": task.task_name, "title": task.title,
+        "lane": task.lane, "group": task.group_code, "head_only": task.head_only, "state": task.state,
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+        "overdue": bool(task.due_at and task.due_at < now and task.state in OPEN_STATES),
+        "claimed_by": task.claimed_by, "form": task.form_ref, "customer": task.customer,
+        "created_at": task.created_at.isoformat(),
+        "completed_at": task.completed_at.isoformat() if task.completed_at else None,
+        "completed_by": task.completed_by,
+    }
+
+
+def inbox_query(user: User, *, process: str | None = None, state: str | None = None,
+                overdue: bool | None = None, business_key: str | None = None, scope: str = "all"):
+    """Open tasks the user holds and unclaimed tasks of the user's groups, earliest due first."""
+    mine = HumanTask.claimed_by == user.username
+    groups = list(user.group_codes)
+    heads = list(user.head_of)
+    queue = and_(HumanTask.state == "ready",
+                 or_(and_(HumanTask.group_code.in_(groups), HumanTask.head_only.is_(False)),
+                     HumanTask.group_code.in_(heads)))
+    where = {"mine": mine, "queue": queue}.get(scope, or_(mine, queue))
+    query = select(HumanTask).where(HumanTask.state.in_(OPEN_STATES), where)
+    if process:
+        query = query.where(HumanTask.process_id == process)
+    if state:
+        if state not in OPEN_STATES:
+            raise ServiceError(_("Unknown state filter: %(state)s", state=state))
+        query = query.where(HumanTask.state == state)
+    if overdue:
+        query = query.where(HumanTask.due_at < clock.now())
+    if business_key:
+        query = query.where(HumanTask.business_key == business_key)
+    return query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+
+
+def list_tasks(session: Session, user: User, limit: int = 200, offset: int = 0, **filters) -> list[dict]:
+    now = clock.now()
+    rows = session.scalars(inbox_query(user, **filters).limit(limit).offset(offset))
+    return [task_dict(t, now) for t in rows]
+
+
+def may_view(user: User, task: HumanTask) -> bool:
+    return may_work(user, task) or task.claimed_by == user.username or task.completed_by == user.username \
+        or user.has_role("auditor") or task.group_code in user.head_of
