@@ -7,6 +7,7 @@ from SpiffWorkflow.bpmn.specs.mixins import ManualTaskMixin, UserTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
+from . import timers  # noqa: F401  (timers read the product clock)
 from .compaction import compact
 from .scripting import ScriptRefused, make_script_engine
 from .specs import SpecBundle

@@ -15,6 +15,8 @@ from RestrictedPython.Guards import (
 )
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
+from .. import clock, workcalendar
+
 
 class ScriptRefused(Exception):
     """The script uses something the restricted environment does not allow."""
@@ -41,6 +43,16 @@ _BUILTINS.update({
     "abs": abs, "str": str, "int": int, "float": float, "bool": bool,
 })
 
+def deadline(expression: str, start: str | None = None) -> str:
+    """ISO time (UTC) of a due expression counted from now or from start: deadline("2WD"), deadline("P10D")."""
+    base = _dt.datetime.fromisoformat(start).replace(tzinfo=None) if start else clock.now()
+    return workcalendar.due_at(expression, base).replace(tzinfo=_dt.timezone.utc).isoformat()
+
+
+def now_iso() -> str:
+    return clock.now().replace(tzinfo=_dt.timezone.utc).isoformat()
+
+
 SCRIPT_GLOBALS = {
     "__builtins__": _BUILTINS,
     "_getattr_": safer_getattr,
@@ -54,6 +66,8 @@ SCRIPT_GLOBALS = {
     "datetime": _dt.datetime,
     "timedelta": _dt.timedelta,
     "Decimal": decimal.Decimal,
+    "deadline": deadline,
+    "now_iso": now_iso,
 }
 
 

@@ -1,7 +1,7 @@
 """Validate and publish diagrams with their DMN tables and forms as immutable process versions."""
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -12,7 +12,7 @@ from ..engine.parsing import Problem, parse_sources
 from ..i18n import _
 from ..models import ProcessVersion
 from . import audit
-from .calendar import check_due_expression
+from ..workcalendar import check_due_expression
 from .errors import PublishRefused
 from .forms import schema_problems
 from .org import group_index, resolve_lane
@@ -23,24 +23,32 @@ class SourceSet:
     bpmn: dict[str, bytes]
     dmn: dict[str, bytes]
     forms: dict[str, bytes]
+    # English labels: process id -> {element id: label}, from i18n/<process_id>.en.json beside the diagrams
+    labels_en: dict[str, dict] = field(default_factory=dict)
 
 
 def collect_paths(paths: list[Path], forms_dir: Path | None) -> SourceSet:
     """Files named or found in the given folders; forms from forms_dir plus any .json given."""
     sources = SourceSet({}, {}, {})
-    files = []
+    files: list[Path] = []
     for path in paths:
         path = Path(path)
         files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     if forms_dir is not None and Path(forms_dir).is_dir():
         files += sorted(p for p in Path(forms_dir).glob("*.json"))
     for file in files:
-        add_file(sources, file.name, file.read_bytes())
+        add_file(sources, file.name, file.read_bytes(), in_i18n=file.parent.name == "i18n")
     return sources
 
 
-def add_file(sources: SourceSet, name: str, data: bytes) -> bool:
+def add_file(sources: SourceSet, name: str, data: bytes, in_i18n: bool = False) -> bool:
     lower = name.lower()
+    if in_i18n or lower.endswith(".en.json"):
+        try:
+            sources.labels_en[name[: -len(".en.json")]] = json.loads(data)
+        except ValueError:
+            sources.labels_en[name] = {}
+        return True
     if lower.endswith(".bpmn") or lower.endswith(".bpmn20.xml"):
         sources.bpmn[name] = data
     elif lower.endswith(".dmn"):
@@ -97,6 +105,9 @@ def publish(session: Session, sources: SourceSet, actor: str | None, check_only:
             files[name] = sources.dmn[name].decode("utf-8")
         for name in sorted(proc.forms):
             files[name] = sources.forms[name].decode("utf-8")
+        labels = sources.labels_en.get(proc.process_id, {})
+        if labels:
+            files[f"i18n/{proc.process_id}.en.json"] = json.dumps(labels, ensure_ascii=False, sort_keys=True, indent=1)
         digest = _content_hash(files)
         existing = session.scalar(select(ProcessVersion).where(
             ProcessVersion.process_id == proc.process_id, ProcessVersion.content_hash == digest))
@@ -111,7 +122,7 @@ def publish(session: Session, sources: SourceSet, actor: str | None, check_only:
         version = ProcessVersion(
             process_id=proc.process_id, version=latest + 1, name=proc.name, content_hash=digest,
             sources=files, spec=proc.spec, task_catalog=proc.task_catalog,
-            meta={"start": proc.start}, published_by=actor, published_at=clock.now())
+            meta={"start": proc.start, "labels": {"en": labels}}, published_by=actor, published_at=clock.now())
         session.add(version)
         session.flush()
         audit.record(session, "version_published", actor=actor,

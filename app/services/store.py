@@ -10,11 +10,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..engine import runner, state
+from ..engine import runner, state, timers
 from ..engine.specs import SpecCache
-from ..models import HumanTask, OPEN_STATES, ProcessInstance, ProcessVersion, WorkflowTask
+from ..models import HumanTask, OPEN_STATES, ProcessInstance, ProcessVersion, Timer, WorkflowTask
 from . import audit
-from .calendar import due_at
+from ..workcalendar import due_at
 from .org import group_index, resolve_lane
 
 
@@ -122,6 +122,7 @@ def save(session: Session, instance: ProcessInstance, live, started_at: float, *
                                                    WorkflowTask.task_id.in_(changes.archived))
                         .values(archived=True))
     _sync_human_tasks(session, instance, live, version, actor)
+    _sync_timers(session, instance, live)
     state.mark_saved(live, started_at)
 
 
@@ -160,3 +161,25 @@ def _sync_human_tasks(session: Session, instance: ProcessInstance, live, version
 
 def step_clock() -> float:
     return time.time()
+
+
+def _sync_timers(session: Session, instance: ProcessInstance, live) -> None:
+    """Keep the timers table equal to the timer events the instance waits for (same transaction)."""
+    waiting = {t["task_id"]: t for t in timers.waiting_timers(live)}
+    stored = {row.task_id: row for row in session.scalars(
+        select(Timer).where(Timer.instance_id == instance.id, Timer.state == "waiting"))}
+    for task_id, row in stored.items():
+        current = waiting.get(task_id)
+        if current is None:
+            row.state = "cancelled"
+        elif current["due_at"] != row.due_at:
+            row.due_at = current["due_at"]
+    for task_id, info in waiting.items():
+        if task_id not in stored:
+            existing = session.get(Timer, task_id)
+            if existing is None:
+                session.add(Timer(task_id=task_id, instance_id=instance.id, element_id=info["element_id"],
+                                  attached_to=info["attached_to"], kind=info["kind"], due_at=info["due_at"],
+                                  state="waiting"))
+            else:  # a cycle timer waiting again
+                existing.state, existing.due_at = "waiting", info["due_at"]

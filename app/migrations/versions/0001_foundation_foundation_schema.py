@@ -165,6 +165,21 @@ def upgrade():
     with op.batch_alter_table('workflow_tasks', schema=None) as batch_op:
         batch_op.create_index('ix_workflow_tasks_live', ['instance_id', 'archived'], unique=False)
 
+    op.create_table('timers',
+    sa.Column('task_id', sa.String(length=36), nullable=False),
+    sa.Column('instance_id', sa.Integer(), nullable=False),
+    sa.Column('element_id', sa.String(length=200), nullable=False),
+    sa.Column('attached_to', sa.String(length=200), nullable=True),
+    sa.Column('kind', sa.String(length=60), nullable=False),
+    sa.Column('due_at', sa.DateTime(), nullable=True),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('fired_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['instance_id'], ['process_instances.id'], name=op.f('fk_timers_instance_id_process_instances'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('task_id', name=op.f('pk_timers'))
+    )
+    with op.batch_alter_table('timers', schema=None) as batch_op:
+        batch_op.create_index('ix_timers_due', ['state', 'due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_timers_instance_id'), ['instance_id'], unique=False)
     # ### end Alembic commands ###
     _append_only_audit()
 
@@ -184,6 +199,7 @@ def _append_only_audit():
 
 
 def downgrade():
+    op.drop_table('timers')
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_events_no_update ON audit_events")
         op.execute("DROP FUNCTION IF EXISTS audit_events_append_only()")

@@ -1,0 +1,59 @@
+"""Timer events on the product's clock, and the list of timers an instance is waiting for.
+
+SpiffWorkflow's timer definitions read ``datetime.now``; here they read ``app.clock`` instead, so a
+controlled clock drives timers in tests and a fired timer is stamped with the same time as everything else.
+"""
+from datetime import datetime, timezone
+
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition, TimerEventDefinition,
+)
+from SpiffWorkflow.util.task import TaskState
+
+from .. import clock
+
+
+class _ClockDatetime(datetime):
+    @classmethod
+    def now(cls, tz=None):
+        current = clock.now().replace(tzinfo=timezone.utc)
+        return current.astimezone(tz) if tz is not None else current.replace(tzinfo=None)
+
+
+_timer.datetime = _ClockDatetime
+
+
+def _as_naive_utc(value) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, dict):  # cycle timers keep {"cycles", "next", "duration"}
+        value = value.get("next")
+    if isinstance(value, str):
+        value = TimerEventDefinition.get_datetime(value)
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def waiting_timers(live) -> list[dict]:
+    """Timer events the instance waits for: task id, element id, due time (naive UTC), kind."""
+    result = []
+    for wf in (live.workflow, *live.workflow.subprocesses.values()):
+        for task in wf.tasks.values():
+            if task._state != TaskState.WAITING:
+                continue
+            definition = getattr(task.task_spec, "event_definition", None)
+            if not isinstance(definition, TimerEventDefinition):
+                continue
+            value = task._get_internal_data("event_value")
+            if value is None:
+                definition.has_fired(task) if not isinstance(definition, CycleTimerEventDefinition) \
+                    else definition.cycle_complete(task)
+                value = task._get_internal_data("event_value")
+            result.append({
+                "task_id": str(task.id), "element_id": task.task_spec.bpmn_id,
+                "due_at": _as_naive_utc(value), "kind": definition.__class__.__name__,
+                "attached_to": getattr(getattr(task.task_spec, "attached_to", None), "bpmn_id", None),
+            })
+    return result
