@@ -48,8 +48,10 @@ def _guard(func):
             raise EngineError(f"script refused: {exc}") from exc
         except SpiffWorkflowException as exc:
             inner = getattr(exc, "error_type", "")
-            message = str(exc)
-            if inner and inner not in message:
+            message = str(exc).strip().rstrip(".")
+            if inner and message.startswith(inner + ":"):
+                message = message[len(inner) + 1:].strip()
+            if inner and inner != "unknown":
                 message = f"{inner}: {message}"
             raise EngineError(message, _element_of(exc)) from exc
     return wrapper

@@ -101,13 +101,13 @@ def save(session: Session, instance: ProcessInstance, live, started_at: float, *
         audit.record(session, "completed", instance_id=instance.id, actor=actor, task_id=completed_task["id"],
                      element_id=completed_task["element_id"],
                      data={"submitted": completed_task["data"], "changes": changed})
+    if instance.status == "error":  # this step succeeded: the earlier failure is behind the case
+        instance.status = "running"
+        instance.error_message = instance.error_element = None
     if runner.is_completed(live) and instance.status != "completed":
         instance.status = "completed"
         instance.ended_at = clock.now()
         audit.record(session, "instance_completed", instance_id=instance.id, actor=actor)
-    elif instance.status == "error":
-        instance.status = "running"
-        instance.error_message = instance.error_element = None
     session.flush()  # the version check happens here, before anything else is written
 
     iid = instance.id
