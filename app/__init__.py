@@ -23,7 +23,8 @@ def create_app(config: Config | None = None) -> Flask:
     login_manager.user_loader(load_user)
     login_manager.login_view = "auth.login"
 
-    from .api import bp as api_bp
+    from .api import bp as api_bp, register_app_handlers
+    register_app_handlers(app)
     csrf.exempt(api_bp)  # the JSON API authenticates with bearer tokens, not cookies
     app.register_blueprint(api_bp)
     app.register_blueprint(auth_bp)

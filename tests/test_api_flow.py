@@ -92,3 +92,16 @@ def test_openapi_document(client):
     assert spec["openapi"].startswith("3.")
     for path in ("/tasks/{task_id}/complete", "/processes/{process_id}/instances", "/instances/{instance_id}/events"):
         assert path in spec["paths"]
+
+
+def test_api_errors_are_json(api, client, published):
+    sales = api("sales")
+    unknown = client.get("/api/v1/no-such-thing")
+    assert unknown.status_code == 404 and unknown.get_json()["error"]["code"] == "not_found"
+    wrong_method = client.delete("/api/v1/tasks")
+    assert wrong_method.status_code == 405 and wrong_method.get_json()["error"]["message"]
+    not_json = sales.client.post("/api/v1/processes/loop_review/instances", headers=sales.headers,
+                                 data="{not json", content_type="application/json")
+    assert not_json.status_code == 400 and not_json.get_json()["error"]["code"] == "bad_request"
+    missing_task = sales.post("/api/v1/tasks/00000000-0000-0000-0000-000000000000/complete", json={"data": {}})
+    assert missing_task.status_code == 404

@@ -1,6 +1,8 @@
 """JSON API, versioned under /api/v1. Thin: parses requests, calls services, renders JSON."""
-from flask import Blueprint, jsonify
-from werkzeug.exceptions import HTTPException
+import logging
+
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..services.errors import ServiceError
 
@@ -17,6 +19,30 @@ def service_error(exc: ServiceError):
 def http_error(exc: HTTPException):
     code = (exc.name or "error").lower().replace(" ", "_")
     return jsonify({"error": {"code": code, "message": exc.description}}), exc.code
+
+
+def wants_json() -> bool:
+    return request.path.startswith(bp.url_prefix + "/")
+
+
+def register_app_handlers(app):
+    """Errors outside the blueprint's views (unknown URL, wrong method, crash) are JSON under /api/v1 too."""
+
+    @app.errorhandler(HTTPException)
+    def any_http_error(exc: HTTPException):
+        if wants_json():
+            return http_error(exc)
+        return exc
+
+    @app.errorhandler(Exception)
+    def crash(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return any_http_error(exc)
+        logging.getLogger(__name__).exception("unhandled error on %s", request.path)
+        if wants_json():
+            return jsonify({"error": {"code": "internal_error",
+                                      "message": "internal error; the change was not applied"}}), 500
+        return InternalServerError()
 
 
 from . import auth, instances, openapi, processes, tasks  # noqa: E402,F401  (route registration)
