@@ -9,11 +9,12 @@ from SpiffWorkflow.util.task import TaskState
 
 from . import timers  # noqa: F401  (timers read the product clock)
 from .compaction import compact
-from .scripting import ScriptRefused, make_script_engine
+from .scripting import ScriptRefused, make_script_engine, step_functions  # noqa: F401 (re-exported)
 from .specs import SpecBundle
 from .state import LiveWorkflow, mark_saved
 
 HUMAN = (UserTaskMixin, ManualTaskMixin)
+_ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 SCRIPT_ENGINE = make_script_engine()
 
 
@@ -62,12 +63,20 @@ def _run_engine(wf: BpmnWorkflow):
     wf.do_engine_steps()
 
 
+MAX_SAFE_DEPTH = 900  # SpiffWorkflow's tree walks stop at 1,000 levels
+
+
 def _check_depth(live: LiveWorkflow):
+    """Compact long histories; refuse the step if active tasks still lie too deep for the engine to see."""
     compact(live)
     wf = live.workflow
-    if wf.is_completed() and any(t._state & TaskState.NOT_FINISHED_MASK for t in wf.tasks.values()
-                                 if not t.has_state(TaskState.MAYBE | TaskState.LIKELY)):
-        raise EngineError("the instance's task tree is too deep to continue safely; step refused")
+    for task in wf.tasks.values():
+        if task._state & _ACTIVE:
+            depth, node = 0, task
+            while node is not None and depth <= MAX_SAFE_DEPTH:
+                node, depth = node.parent, depth + 1
+            if depth > MAX_SAFE_DEPTH:
+                raise EngineError("the instance's task tree is too deep to continue safely; step refused")
 
 
 @_guard
@@ -122,7 +131,8 @@ def ready_human_tasks(live: LiveWorkflow) -> list[dict]:
 
 
 def is_completed(live: LiveWorkflow) -> bool:
-    return live.workflow.is_completed()
+    """The workflow reached its end (the flag SpiffWorkflow sets; no tree walk)."""
+    return bool(live.workflow.completed)
 
 
 def workflow_data(live: LiveWorkflow) -> dict:
@@ -148,3 +158,31 @@ def saved(live: LiveWorkflow, started_at: float) -> None:
 
 def clock() -> float:
     return time.time()
+
+
+def linked_starts(live: LiveWorkflow, since: float) -> list[dict]:
+    """Elements finished since `since` whose property startsProcess asks for a linked case: process id,
+    the start data (the dict in the case-data field named by startsProcessData, or None) and the case data."""
+    found = []
+    for wf in (live.workflow, *live.workflow.subprocesses.values()):
+        for task in wf.tasks.values():
+            if task._state != TaskState.COMPLETED or task.last_state_change < since:
+                continue
+            props = (getattr(task.task_spec, "extensions", None) or {}).get("properties") or {}
+            if props.get("startsProcess"):
+                data = task.data.get(props.get("startsProcessData") or "")
+                found.append({"element_id": task.task_spec.bpmn_id, "process_id": props["startsProcess"],
+                              "data": dict(data) if isinstance(data, dict) else None, "case": dict(task.data)})
+    return found
+
+
+def evaluate_for_task(live: LiveWorkflow, task_id: str, expression: str, data: dict):
+    """Evaluate a diagram expression on a waiting human task's data merged with submitted data."""
+    task = _human_task(live.workflow, task_id)
+    try:
+        return SCRIPT_ENGINE.environment.evaluate(expression, {**task.data, **data})
+    except ScriptRefused as exc:
+        raise EngineError(f"script refused: {exc}", task.task_spec.bpmn_id) from exc
+    except Exception as exc:  # noqa: BLE001 - any error of the expression itself
+        raise EngineError(f"{expression!r}: {exc.__class__.__name__}: {exc}", task.task_spec.bpmn_id) from exc
+

@@ -45,6 +45,8 @@ class LiveWorkflow:
     stored_ids: dict[str, set] = field(default_factory=dict)  # workflow_key -> task ids stored live
     saved_at: float = 0.0
     pending_archive: list[str] = field(default_factory=list)
+    # what the service layer knows it stored for this live copy (open human tasks, timers)
+    extra: dict = field(default_factory=dict)
 
     def all_workflows(self):
         yield "", self.workflow

@@ -11,13 +11,15 @@ from ..db import Database
 from ..engine import runner
 from ..i18n import _
 from ..models import ProcessInstance, ProcessVersion
-from . import audit, store
+from . import audit, linked, scriptenv, store
 from .errors import Conflict, NotFound, StepFailed
 from .forms import load_schema, validate_data
 from .publishing import latest_version
 
 log = logging.getLogger(__name__)
 RETRYABLE = (StaleDataError,)
+# returned by a step that found nothing to do: the instance is not saved (e.g. timers another worker fires)
+NOTHING_TO_SAVE = object()
 
 
 def _is_busy(exc: OperationalError) -> bool:
@@ -28,32 +30,40 @@ def _is_busy(exc: OperationalError) -> bool:
 def start_instance(db: Database, process_id: str, data: dict, actor: str | None,
                    parent_instance_id: int | None = None) -> int:
     with db.session() as session:
-        version = latest_version(session, process_id)
-        if version is None:
-            raise NotFound(_("No published process %(pid)s", pid=process_id))
-        start_form = (version.meta or {}).get("start", {}).get("form")
-        if start_form:
-            validate_data(load_schema(version.sources[start_form]), data)
-        started = store.step_clock()
-        bundle = store.bundle_for(session, version.id)
-        try:
-            live = runner.start(bundle, dict(data))
-        except runner.EngineError as exc:
-            raise StepFailed(_("The process could not start: %(msg)s", msg=exc.message),
-                             element_id=exc.element_id) from exc
-        instance = ProcessInstance(
-            process_id=process_id, version_id=version.id, status="running", started_by=actor,
-            started_at=clock.now(), state={}, case_data={}, summary={},
-            parent_instance_id=parent_instance_id)
-        session.add(instance)
-        session.flush()
-        audit.record(session, "instance_started", instance_id=instance.id, actor=actor,
-                     data={"process_id": process_id, "version": version.version, "submitted": data})
-        store.save(session, instance, live, started, actor=actor, version=version)
-        iid, lock_version = instance.id, instance.lock_version
+        iid, lock_version, live = start_in_session(session, process_id, data, actor, parent_instance_id)
         cache = store.live_cache(session)
     cache.put(iid, lock_version, live)
     return iid
+
+
+def start_in_session(session: Session, process_id: str, data: dict, actor: str | None,
+                     parent_instance_id: int | None = None):
+    """Start an instance inside the caller's transaction; returns (id, lock version, live workflow)."""
+    version = latest_version(session, process_id)
+    if version is None:
+        raise NotFound(_("No published process %(pid)s", pid=process_id))
+    start_form = (version.meta or {}).get("start", {}).get("form")
+    if start_form:
+        validate_data(load_schema(version.sources[start_form]), data)
+    started = store.step_clock()
+    bundle = store.bundle_for(session, version.id)
+    try:
+        with scriptenv.bound(session):
+            live = runner.start(bundle, dict(data))
+    except runner.EngineError as exc:
+        raise StepFailed(_("The process could not start: %(msg)s", msg=exc.message),
+                         element_id=exc.element_id) from exc
+    instance = ProcessInstance(
+        process_id=process_id, version_id=version.id, status="running", started_by=actor,
+        started_at=clock.now(), state={}, case_data={}, summary={},
+        parent_instance_id=parent_instance_id)
+    session.add(instance)
+    session.flush()
+    audit.record(session, "instance_started", instance_id=instance.id, actor=actor,
+                 data={"process_id": process_id, "version": version.version, "submitted": data})
+    store.save(session, instance, live, started, actor=actor, version=store.version_info(session, version.id))
+    linked.start_requested(session, instance, live, started, actor, start_in_session)
+    return instance.id, instance.lock_version, live
 
 
 def run_step(db: Database, instance_id: int, step, *, actor: str | None, retries: int = 5):
@@ -67,19 +77,24 @@ def run_step(db: Database, instance_id: int, step, *, actor: str | None, retries
                 instance = session.get(ProcessInstance, instance_id)
                 if instance is None:
                     raise NotFound(_("No such case: %(id)s", id=instance_id))
-                version = session.get(ProcessVersion, instance.version_id)
+                version = store.version_info(session, instance.version_id)
                 live = store.load_live(session, instance)
                 started = store.step_clock()
                 try:
-                    completed = step(session, instance, version, live)
+                    with scriptenv.bound(session):
+                        completed = step(session, instance, version, live)
                 except runner.EngineError as exc:
                     live = None
                     session.rollback()
                     _flag_error(db, instance_id, exc, actor)
                     raise StepFailed(_("The step failed and was not applied: %(msg)s", msg=exc.message),
                                      element_id=exc.element_id) from exc
-                store.save(session, instance, live, started, actor=actor, version=version,
-                           completed_task=completed)
+                if completed is NOTHING_TO_SAVE:  # the step changed nothing: no save, same lock version
+                    completed = None
+                else:
+                    store.save(session, instance, live, started, actor=actor, version=version,
+                               completed_task=completed)
+                    linked.start_requested(session, instance, live, started, actor, start_in_session)
                 lock_version = instance.lock_version
                 cache = store.live_cache(session)
             cache.put(instance_id, lock_version, live)

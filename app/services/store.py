@@ -13,8 +13,9 @@ from .. import clock
 from ..engine import runner, state, timers
 from ..engine.specs import SpecCache
 from ..models import HumanTask, OPEN_STATES, ProcessInstance, ProcessVersion, Timer, WorkflowTask
-from . import audit
+from . import audit, notifications
 from ..workcalendar import due_at
+from .forms import load_schema
 from .org import group_index, resolve_lane
 
 
@@ -49,6 +50,42 @@ def live_cache(session: Session) -> LiveCache:
     return session.info["db"].caches.setdefault("live", LiveCache())
 
 
+class VersionInfo:
+    """What a step needs of a published version, read once per process (versions are immutable)."""
+
+    def __init__(self, version: ProcessVersion):
+        self.id, self.process_id, self.version = version.id, version.process_id, version.version
+        self.task_catalog, self.meta = version.task_catalog, version.meta or {}
+        self._forms = {name: text for name, text in version.sources.items() if name.endswith(".json")}
+        self._schemas: dict = {}
+
+    def schema(self, form_ref: str) -> dict:
+        if form_ref not in self._schemas:
+            self._schemas[form_ref] = load_schema(self._forms[form_ref])
+        return self._schemas[form_ref]
+
+
+def version_info(session: Session, version_id: int) -> VersionInfo:
+    cache = session.info["db"].caches.setdefault("versions", {})
+    info = cache.get(version_id)
+    if info is None:
+        info = cache[version_id] = VersionInfo(session.get(ProcessVersion, version_id))
+    return info
+
+
+_GROUP_INDEX_TTL = 30.0
+
+
+def cached_group_index(session: Session) -> dict[str, str]:
+    """The lane-name index, re-read at most every 30 s (groups change rarely)."""
+    caches = session.info["db"].caches
+    stamp, index = caches.get("groups", (0.0, None))
+    if index is None or time.monotonic() - stamp > _GROUP_INDEX_TTL:
+        index = group_index(session)
+        caches["groups"] = (time.monotonic(), index)
+    return index
+
+
 def bundle_for(session: Session, version_id: int):
     def loader():
         version = session.get(ProcessVersion, version_id)
@@ -67,21 +104,26 @@ def load_live(session: Session, instance: ProcessInstance):
     return state.restore(bundle_for(session, instance.version_id), instance.state, task_rows, runner.SCRIPT_ENGINE)
 
 
-def _upsert(session: Session, rows: list[dict]):
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
+def _upsert_statement(dialect: str):
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(WorkflowTask).values(rows)
-    stmt = stmt.on_conflict_do_update(
+    stmt = insert(WorkflowTask)
+    return stmt.on_conflict_do_update(
         index_elements=[WorkflowTask.instance_id, WorkflowTask.task_id],
         set_={"state": stmt.excluded.state, "payload": stmt.excluded.payload,
               "spec_name": stmt.excluded.spec_name, "workflow_key": stmt.excluded.workflow_key})
-    session.execute(stmt)
+
+
+_UPSERT = {name: _upsert_statement(name) for name in ("sqlite", "postgresql")}
+
+
+def _upsert(session: Session, rows: list[dict]):
+    """Insert-or-update the changed task rows (one cached statement, executemany)."""
+    if rows:
+        session.execute(_UPSERT[session.get_bind().dialect.name], rows)
 
 
 def save(session: Session, instance: ProcessInstance, live, started_at: float, *, actor: str | None,
-         version: ProcessVersion, completed_task: dict | None = None) -> None:
+         version: VersionInfo, completed_task: dict | None = None) -> None:
     """Write the changes of one step: instance row (version-checked), changed task rows, human tasks,
     audit events. Raises StaleDataError when another transaction saved the instance first."""
     changes = state.collect_changes(live)
@@ -91,8 +133,10 @@ def save(session: Session, instance: ProcessInstance, live, started_at: float, *
     instance.case_data = case_data
     start_props = (version.meta or {}).get("start", {}).get("properties", {})
     key_field = start_props.get("businessKey")
-    if key_field and case_data.get(key_field):
+    key_changed = False
+    if key_field and case_data.get(key_field) and instance.business_key != str(case_data[key_field]):
         instance.business_key = str(case_data[key_field])
+        key_changed = True
     customer = case_data.get(start_props.get("customerField", "customer"))
     if customer:
         instance.summary = {**(instance.summary or {}), "customer": str(customer)[:300]}
@@ -121,13 +165,18 @@ def save(session: Session, instance: ProcessInstance, live, started_at: float, *
         session.execute(update(WorkflowTask).where(WorkflowTask.instance_id == iid,
                                                    WorkflowTask.task_id.in_(changes.archived))
                         .values(archived=True))
-    _sync_human_tasks(session, instance, live, version, actor)
+    _sync_human_tasks(session, instance, live, version, actor, key_changed)
     _sync_timers(session, instance, live)
     state.mark_saved(live, started_at)
 
 
-def _sync_human_tasks(session: Session, instance: ProcessInstance, live, version: ProcessVersion, actor):
+def _sync_human_tasks(session: Session, instance: ProcessInstance, live, version: VersionInfo, actor,
+                      key_changed: bool):
     ready = {t["id"]: t for t in runner.ready_human_tasks(live)}
+    known = live.extra.get("open_tasks")
+    if known is not None and known == set(ready) and not key_changed:
+        return  # the same tasks wait as after the last save: nothing to write, nothing to read
+    live.extra["open_tasks"] = set(ready)
     open_rows = {row.id: row for row in session.scalars(
         select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state.in_(OPEN_STATES)))}
     now = clock.now()
@@ -143,7 +192,7 @@ def _sync_human_tasks(session: Session, instance: ProcessInstance, live, version
     new = [t for tid, t in ready.items() if tid not in open_rows]
     if not new:
         return
-    lanes = group_index(session)
+    lanes = cached_group_index(session)
     for task in new:
         info = version.task_catalog.get(task["element_id"], {})
         row = HumanTask(
@@ -154,6 +203,7 @@ def _sync_human_tasks(session: Session, instance: ProcessInstance, live, version
             state="ready", due_at=due_at(info.get("due"), now), form_ref=info.get("form"),
             created_at=now, customer=(instance.summary or {}).get("customer"))
         session.add(row)
+        notifications.task_ready(session, row)
         audit.record(session, "task_ready", instance_id=instance.id, task_id=task["id"],
                      element_id=task["element_id"],
                      data={"group": row.group_code, "due_at": row.due_at.isoformat() if row.due_at else None})
@@ -166,6 +216,10 @@ def step_clock() -> float:
 def _sync_timers(session: Session, instance: ProcessInstance, live) -> None:
     """Keep the timers table equal to the timer events the instance waits for (same transaction)."""
     waiting = {t["task_id"]: t for t in timers.waiting_timers(live)}
+    signature = {tid: t["due_at"] for tid, t in waiting.items()}
+    if live.extra.get("timers") == signature:
+        return  # unchanged since the last save
+    live.extra["timers"] = signature
     stored = {row.task_id: row for row in session.scalars(
         select(Timer).where(Timer.instance_id == instance.id, Timer.state == "waiting"))}
     for task_id, row in stored.items():

@@ -7,7 +7,8 @@ from ..db import Database
 from ..engine import runner
 from ..i18n import _
 from ..models import HumanTask, OPEN_STATES, ProcessInstance, User
-from . import audit
+from ..settings import number
+from . import audit, refusals
 from .errors import Conflict, Forbidden, NotFound, ServiceError
 from .forms import load_schema, validate_data
 from .instances import run_step
@@ -40,6 +41,8 @@ def get_task(session: Session, task_id: str) -> HumanTask:
 
 
 def _check_may_work(user: User, task: HumanTask):
+    if user.has_role("auditor"):
+        raise Forbidden(_("Auditors have read-only access: they cannot claim or complete tasks."))
     if not may_work(user, task):
         if task.head_only:
             raise Forbidden(_("Only heads of %(group)s may do this task.", group=task.group_code))
@@ -95,9 +98,13 @@ def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 
             raise Forbidden(_("Segregation of duties: you may not do this task on a case you drafted, "
                               "registered or started."))
         if task.form_ref:
-            validate_data(load_schema(version.sources[task.form_ref]), data)
+            validate_data(version.schema(task.form_ref), data)
+        refusals.check(live, task_id, props, data)
+        submitted = dict(data)
+        if props.get("recordActorAs"):  # the case remembers who did this step (for excludeActorsFrom)
+            submitted[props["recordActorAs"]] = user.username
         try:
-            runner.complete(live, task_id, dict(data))
+            runner.complete(live, task_id, submitted)
         except runner.TaskNotReady:
             raise Conflict(_("The task is no longer waiting to be done."))
         task.state = "completed"
@@ -107,6 +114,19 @@ def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 
         return {"id": task_id, "element_id": task.task_name, "data": data}
 
     run_step(db, instance_id, step, actor=user.username, retries=retries)
+
+
+def deadline_status(task: HumanTask, now=None, share: float | None = None) -> str:
+    """"overdue" past the due time, "at_risk" once the share AT_RISK_SHARE (default 0.75) of the time between
+    the task's creation and its due time is used, else "ok" (also for tasks without due time or closed)."""
+    if task.due_at is None or task.state not in OPEN_STATES:
+        return "ok"
+    now = now or clock.now()
+    if task.due_at < now:
+        return "overdue"
+    share = number("AT_RISK_SHARE") if share is None else share
+    allowed = (task.due_at - task.created_at).total_seconds()
+    return "at_risk" if (now - task.created_at).total_seconds() >= share * allowed else "ok"
 
 
 def task_dict(task: HumanTask, now=None) -> dict:
