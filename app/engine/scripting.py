@@ -6,6 +6,8 @@ underscore ("dunder") attributes and assignments to foreign objects are refused 
 import ast
 import datetime as _dt
 import decimal
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
@@ -53,6 +55,32 @@ def now_iso() -> str:
     return clock.now().replace(tzinfo=_dt.timezone.utc).isoformat()
 
 
+# Functions that need the database or the acting user (e.g. next_number) are bound by the service layer
+# for the duration of one step; outside a step a script calling them is refused.
+_STEP_FUNCTIONS: ContextVar[dict] = ContextVar("step_functions", default={})
+STEP_FUNCTION_NAMES = ("next_number",)
+
+
+def _step_function(name: str):
+    def call(*args, **kwargs):
+        func = _STEP_FUNCTIONS.get().get(name)
+        if func is None:
+            raise ScriptRefused(f"{name}() is not available here")
+        return func(*args, **kwargs)
+    call.__name__ = name
+    return call
+
+
+@contextmanager
+def step_functions(**functions):
+    """Bind step functions (name -> callable) for scripts run inside the with-block."""
+    token = _STEP_FUNCTIONS.set({**_STEP_FUNCTIONS.get(), **functions})
+    try:
+        yield
+    finally:
+        _STEP_FUNCTIONS.reset(token)
+
+
 SCRIPT_GLOBALS = {
     "__builtins__": _BUILTINS,
     "_getattr_": safer_getattr,
@@ -68,6 +96,7 @@ SCRIPT_GLOBALS = {
     "Decimal": decimal.Decimal,
     "deadline": deadline,
     "now_iso": now_iso,
+    **{name: _step_function(name) for name in STEP_FUNCTION_NAMES},
 }
 
 
