@@ -28,8 +28,12 @@ def create_app(config: Config | None = None) -> Flask:
     csrf.exempt(api_bp)  # the JSON API authenticates with bearer tokens, not cookies
     app.register_blueprint(api_bp)
     app.register_blueprint(auth_bp)
-    from .web.home import bp as home_bp
-    app.register_blueprint(home_bp)
+    from .web import register as register_pages
+    register_pages(app)
+    from .web.audit import bp as audit_bp
+    app.register_blueprint(audit_bp)
+    from .web.console import bp as console_bp
+    app.register_blueprint(console_bp)
 
     from .cli import register
     register(app)

@@ -13,6 +13,8 @@ from .services.errors import PublishRefused, ServiceError
 
 def register(app: Flask) -> None:
     db = app.extensions["db"]
+    from .audit_cli import register as register_audit
+    register_audit(app)
 
     @app.cli.command("db-upgrade")
     def db_upgrade():
@@ -81,10 +83,44 @@ def register(app: Flask) -> None:
     @click.option("--host", default="127.0.0.1")
     @click.option("--port", default=lambda: int(os.environ.get("PORT", 5000)), type=int)
     def serve(host, port):
-        """Serve the product (embedded mode: one process, threads)."""
+        """Serve the product (embedded mode: one process, threads; due timers, deadline checks and e-mail
+        run in a background thread every TIMER_POLL_SECONDS, 0 = off)."""
         from werkzeug.serving import run_simple
+        from .background import EmbeddedWorker
+        from .settings import number
+        worker = EmbeddedWorker(app).start() if number("TIMER_POLL_SECONDS") > 0 else None
         click.echo(f"serving on http://{host}:{port}")
-        run_simple(host, port, app, threaded=True, use_reloader=False)
+        try:
+            run_simple(host, port, app, threaded=True, use_reloader=False)
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    @app.cli.command("backup")
+    @click.argument("target", type=click.Path(path_type=Path))
+    def backup_cmd(target):
+        """Back up the database while the product runs (SQLite online backup or pg_dump)."""
+        from .services.backup import BackupError, backup
+        try:
+            click.echo(f"backup written to {backup(db, target)}")
+        except BackupError as exc:
+            click.echo(f"backup failed: {exc}", err=True)
+            sys.exit(1)
+
+    @app.cli.command("restore")
+    @click.argument("source", type=click.Path(path_type=Path))
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    def restore_cmd(source, yes):
+        """Replace the database with a backup (stop the web server and workers first)."""
+        from .services.backup import BackupError, restore
+        if not yes:
+            click.confirm(f"Replace all data in the database with {source}?", abort=True)
+        try:
+            restore(db, source)
+        except BackupError as exc:
+            click.echo(f"restore failed: {exc}", err=True)
+            sys.exit(1)
+        click.echo("database restored")
 
     @app.cli.command("groups")
     def groups():

@@ -44,6 +44,14 @@ class Config:
         self.STEP_RETRIES = int(env.get("STEP_RETRIES", 5))
         # live workflows kept per web worker between requests
         self.WORKFLOW_CACHE_SIZE = int(env.get("WORKFLOW_CACHE_SIZE", 256))
+        # pages: times shown in this zone; idle sign-out; failed sign-ins allowed per address; upload size
+        self.BABEL_DEFAULT_TIMEZONE = env.get("DISPLAY_TIMEZONE", "Asia/Shanghai")
+        self.SESSION_IDLE_MINUTES = int(env.get("SESSION_IDLE_MINUTES", 60))
+        self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "10 per 5 minutes")
+        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_ENABLED = True
+        self.MAX_ATTACHMENT_BYTES = int(env.get("MAX_ATTACHMENT_MB", 10)) * 1024 * 1024
+        self.MAX_CONTENT_LENGTH = self.MAX_ATTACHMENT_BYTES * 3
         self.TESTING = False
         for key, value in overrides.items():
             setattr(self, key, value)

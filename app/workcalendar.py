@@ -1,29 +1,44 @@
-"""Business calendar: due dates in calendar time or in working days of the official Chinese calendar.
+"""Business calendar: due dates in calendar time or in working time of the official Chinese calendar.
 
-Due expressions used in diagrams (property ``dueIn`` on a user task):
-- ISO 8601 durations, calendar time: ``P10D``, ``PT24H``, ``P1DT12H``;
-- working days: ``1WD``, ``2WD`` — counted on the official calendar (public holidays off,
-  make-up working days on); the deadline is the end of the working day (``WORKDAY_END``, 18:00 China time).
+Due expressions used in diagrams (property ``dueIn`` on a user task, ``deadline(...)`` in timer expressions):
+- ISO 8601 durations, calendar time: ``P10D``, ``PT24H``, ``P1DT12H`` — calendar days stay calendar days;
+- working days: ``1WD``, ``2WD`` — counted on the official calendar (public holidays off, make-up working
+  days on); the deadline is the end of the working day (setting ``WORKDAY_END``, default 18:00 China time);
+- working hours: ``4WH`` — hours inside the company's working hours (``WORKDAY_START``–``WORKDAY_END``) on
+  working days.
 """
-import os
 import re
 from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
 
+from .settings import setting
+
 CHINA_OFFSET = timedelta(hours=8)  # all stored times are UTC; the calendar is China's
-WORKDAY_END = time.fromisoformat(os.environ.get("WORKDAY_END", "18:00"))
 
 _ISO = re.compile(r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?)?$")
 _WD = re.compile(r"^(?P<n>\d+)\s*WD$", re.IGNORECASE)
+_WH = re.compile(r"^(?P<n>\d+(?:\.\d+)?)\s*WH$", re.IGNORECASE)
 
 
 class BadDueExpression(ValueError):
     pass
 
 
+def working_hours() -> tuple[time, time]:
+    """The company's working hours (China time), settings WORKDAY_START and WORKDAY_END."""
+    start = time.fromisoformat(str(setting("WORKDAY_START", "08:30")))
+    end = time.fromisoformat(str(setting("WORKDAY_END", "18:00")))
+    if end <= start:
+        raise BadDueExpression(f"working hours {start}-{end}: the end must come after the start")
+    return start, end
+
+
 def is_working_day(day: date) -> bool:
-    return chinese_calendar.is_workday(day)
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:  # beyond the years the official calendar is published for
+        return day.weekday() < 5
 
 
 def add_working_days(day: date, count: int) -> date:
@@ -37,6 +52,23 @@ def add_working_days(day: date, count: int) -> date:
     return current
 
 
+def add_working_hours(local: datetime, hours: float) -> datetime:
+    """local (China time) plus hours counted only inside working hours on working days."""
+    start, end = working_hours()
+    remaining = timedelta(hours=hours)
+    current = local
+    while True:
+        day = current.date()
+        if is_working_day(day):
+            current = max(current, datetime.combine(day, start))
+            available = datetime.combine(day, end) - current
+            if remaining <= available:
+                return current + remaining
+            if available > timedelta(0):
+                remaining -= available
+        current = datetime.combine(day + timedelta(days=1), start)
+
+
 def due_at(expression: str | None, start: datetime) -> datetime | None:
     """Deadline for a due expression counted from start (naive UTC). None when there is no expression."""
     if not expression:
@@ -45,10 +77,12 @@ def due_at(expression: str | None, start: datetime) -> datetime | None:
     if m := _WD.match(expression):
         local = start + CHINA_OFFSET
         day = add_working_days(local.date(), int(m["n"]))
-        return datetime.combine(day, WORKDAY_END) - CHINA_OFFSET
+        return datetime.combine(day, working_hours()[1]) - CHINA_OFFSET
+    if m := _WH.match(expression):
+        return add_working_hours(start + CHINA_OFFSET, float(m["n"])) - CHINA_OFFSET
     if (m := _ISO.match(expression)) and expression not in ("P", "PT"):
         return start + timedelta(days=int(m["d"] or 0), hours=int(m["h"] or 0), minutes=int(m["m"] or 0))
-    raise BadDueExpression(f"cannot read due expression {expression!r} (use e.g. P10D, PT24H or 2WD)")
+    raise BadDueExpression(f"cannot read due expression {expression!r} (use e.g. P10D, PT24H, 2WD or 4WH)")
 
 
 def check_due_expression(expression: str | None) -> str | None:

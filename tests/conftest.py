@@ -27,15 +27,20 @@ def _postgres_reachable() -> str | None:
         return str(exc).splitlines()[0]
 
 
+def unavailable(what: str, message: str):
+    """A service the tests need is missing: skip here, fail in CI (CI set), never a silent pass."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run {what}: {message}")
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def postgres_url():
     """A fresh database on the local PostgreSQL server for this test session."""
     problem = _postgres_reachable()
     if problem:
-        message = f"PostgreSQL not reachable at {PG_ADMIN_URL} ({problem}); PostgreSQL tests skipped"
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the PostgreSQL tests: " + message)
-        pytest.skip(message)
+        unavailable("the PostgreSQL tests",
+                    f"PostgreSQL not reachable at {PG_ADMIN_URL} ({problem}); PostgreSQL tests skipped")
     name = f"wf_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

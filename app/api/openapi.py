@@ -69,6 +69,46 @@ SPEC = {
     },
 }
 
+_UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "properties": {
+        "files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                  "description": ".bpmn, .dmn and .json (form) files"},
+        "process_id": {"type": "string", "description": "complete the set with this process's latest version"}}}}}}
+_OWNER = {403: "not a process owner", 404: "no such process or version"}
+SPEC["paths"].update({
+    "/models/validate": {"post": {**_op("Check model files; every problem with file, element id and message",
+                                        responses={401: "not signed in"}), "requestBody": _UPLOAD}},
+    "/models": {
+        "post": {**_op("Publish model files as new versions (process owners)",
+                       responses={403: "not a process owner", 422: "invalid models: problems listed"}),
+                 "requestBody": _UPLOAD},
+        "get": _op("Processes with their versions, publishers and running instances", responses=_OWNER)},
+    "/models/{process_id}/versions/{version}/files/{file_name}": {"get": _op(
+        "Download a file of a version", responses=_OWNER, params=[
+            _path_param("process_id"), _path_param("version", "integer"), _path_param("file_name")])},
+    "/models/{process_id}/diff": {"get": _op(
+        "Elements and files changed between two versions", responses=_OWNER,
+        params=[_path_param("process_id"), _query("from", "integer"), _query("to", "integer")])},
+    "/models/{process_id}/drafts": {"get": _op("Saved drafts and the working set of files", responses=_OWNER,
+                                               params=[_path_param("process_id")])},
+    "/models/{process_id}/drafts/{file_name}": {"put": _op(
+        "Save a file as a draft", responses=_OWNER, params=[_path_param("process_id"), _path_param("file_name")],
+        body={"type": "object", "required": ["content"], "properties": {"content": {"type": "string"}}})},
+    "/models/{process_id}/drafts/validate": {"post": _op("Check the working set", responses=_OWNER,
+                                                         params=[_path_param("process_id")])},
+    "/models/{process_id}/drafts/publish": {"post": _op(
+        "Publish the working set as a new version", params=[_path_param("process_id")],
+        responses={**_OWNER, 422: "invalid models: problems listed"})},
+    "/models/{process_id}/migrations/dry-run": {"post": _op(
+        "Which running cases can move to a version, and why others cannot", responses=_OWNER,
+        params=[_path_param("process_id")], body={"type": "object", "properties": {
+            "to_version": {"type": "integer"}, "instance_ids": {"type": "array", "items": {"type": "integer"}}}})},
+    "/models/{process_id}/migrations": {"post": _op(
+        "Move cases to a newer version (each only if safe; audited)", responses=_OWNER,
+        params=[_path_param("process_id")], body={"type": "object", "required": ["instance_ids"], "properties": {
+            "to_version": {"type": "integer"}, "instance_ids": {"type": "array", "items": {"type": "integer"}}}})},
+})
+
 
 @bp.get("/openapi.json")
 def openapi():

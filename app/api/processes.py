@@ -1,7 +1,7 @@
 from flask import current_app
 
 from .. import get_db
-from ..services import instances, publishing
+from ..services import cases, instances, publishing
 from . import bp
 from .auth import require_user
 from .util import json_body
@@ -20,6 +20,8 @@ def start(user, process_id):
     body = json_body()
     data = body.get("data", body)
     db = get_db()
+    with db.session() as session:
+        cases.check_may_start(session, user, process_id)
     instance_id = instances.start_instance(db, process_id, data, user.username)
     with db.session() as session:
         return instances.instance_dict(session, instances.get_instance(session, instance_id)), 201

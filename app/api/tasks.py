@@ -2,7 +2,7 @@ from flask import request
 
 from .. import get_db
 from ..i18n import _
-from ..services import tasks
+from ..services import delegation, tasks
 from ..services.errors import Forbidden
 from ..services.forms import load_schema
 from ..models import ProcessInstance, ProcessVersion
@@ -15,6 +15,7 @@ from .util import flag, json_body
 @require_user
 def list_tasks(user):
     args = request.args
+    delegation.apply_due(get_db())  # hand over the held tasks of people out of office today
     with get_db().session() as session:
         items = tasks.list_tasks(session, user, process=args.get("process"), state=args.get("state"),
                                  overdue=flag("overdue"), business_key=args.get("business_key"),
@@ -59,6 +60,22 @@ def complete(user, task_id):
     body = json_body()
     data = body.get("data", body)
     tasks.complete(get_db(), user, task_id, data)
+    return _task(task_id)
+
+
+@bp.post("/tasks/<task_id>/reassign")
+@require_user
+def reassign(user, task_id):
+    """A head of the task's group gives it to a member (to the substitute of an absent member)."""
+    delegation.assign(get_db(), user, task_id, str(json_body().get("assignee", "")), kind="reassigned")
+    return _task(task_id)
+
+
+@bp.post("/tasks/<task_id>/delegate")
+@require_user
+def delegate(user, task_id):
+    """The holder hands the task to a colleague (to the substitute of an absent colleague)."""
+    delegation.assign(get_db(), user, task_id, str(json_body().get("assignee", "")), kind="delegated")
     return _task(task_id)
 
 

@@ -19,6 +19,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from .scripting import check_expression, check_script
 from .specs import spec_to_dict
+from .timer_checks import check_timer
 
 MAX_SOURCE_BYTES = 5 * 1024 * 1024
 FORM_PROPERTY = "formJsonSchemaFilename"
@@ -59,10 +60,19 @@ class _RecordingParser(SpiffBpmnParser):
     def __init__(self):
         super().__init__(validator=BpmnValidator())
         self.used_decisions = set()
+        self.table_files = {}  # decision table id -> DMN file (also for specs built earlier and reused)
 
     def get_engine(self, decision_ref, node):
         self.used_decisions.add(decision_ref)
-        return super().get_engine(decision_ref, node)
+        engine = super().get_engine(decision_ref, node)
+        self.table_files[engine.decision_table.id] = self.dmn_parsers[decision_ref].filename
+        return engine
+
+    def decision_files(self, specs) -> set:
+        """DMN files of every business rule task in the given specs (called processes included)."""
+        return {self.table_files[ts.dmnEngine.decision_table.id] for spec in specs
+                for ts in spec.task_specs.values()
+                if getattr(ts, "dmnEngine", None) is not None and ts.dmnEngine.decision_table.id in self.table_files}
 
 
 def check_xml_safety(name: str, data: bytes) -> list[Problem]:
@@ -127,6 +137,7 @@ def parse_sources(bpmn: dict[str, bytes], dmn: dict[str, bytes]) -> tuple[list[P
             problems.append(_problem_from(exc, pparser.filename))
             continue
         dmn_files = {parser.dmn_parsers[d].filename for d in parser.used_decisions}
+        dmn_files |= parser.decision_files([spec, *subs.values()])
         bpmn_files = {pparser.filename} | {parser.process_parsers[s].filename
                                           for s in subs if s in parser.process_parsers}
         catalog, start, spec_problems = _describe(spec, subs, pparser.filename)
@@ -154,6 +165,8 @@ def _describe(spec, subs: dict, filename: str):
                                  ("preScript", ext.get("preScript")), ("postScript", ext.get("postScript"))):
                 if kind and script:
                     problems += [Problem(filename, element, f"{kind}: {m}") for m in check_script(script)]
+            if props.get("refuseWhen"):
+                problems += [Problem(filename, element, f"refuseWhen: {m}") for m in check_expression(props["refuseWhen"])]
             if isinstance(ts, (ExclusiveGateway, InclusiveGateway)):
                 for cond, _target in getattr(ts, "cond_task_specs", []):
                     text = cond.args[0] if cond is not None and getattr(cond, "args", None) else None
@@ -161,7 +174,7 @@ def _describe(spec, subs: dict, filename: str):
                         problems += [Problem(filename, element, f"condition {text!r}: {m}") for m in check_expression(text)]
             if isinstance(ts, CatchingEvent) and isinstance(ts.event_definition, TimerEventDefinition):
                 problems += [Problem(filename, element, f"timer expression: {m}")
-                             for m in check_expression(ts.event_definition.expression)]
+                             for m in check_timer(ts.event_definition)]
             if isinstance(ts, (UserTaskMixin, ManualTaskMixin)):
                 catalog[element] = {
                     "title": ts.bpmn_name or element,

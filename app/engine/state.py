@@ -47,6 +47,7 @@ class LiveWorkflow:
     pending_archive: list[str] = field(default_factory=list)
     # what the service layer knows it stored for this live copy (open human tasks, timers)
     extra: dict = field(default_factory=dict)
+    full_rewrite: bool = False  # the next save writes every task (e.g. after moving to another version)
 
     def all_workflows(self):
         yield "", self.workflow
@@ -72,6 +73,7 @@ def _workflow_meta(wf) -> dict:
 def collect_changes(live: LiveWorkflow, full: bool = False) -> Changes:
     """What must be written to bring the stored copy up to date with the live workflow."""
     since = live.saved_at
+    full = full or live.full_rewrite
     archived = {UUID(t) for t in live.pending_archive}
     top = live.workflow
     meta = {"top": _workflow_meta(top), "subprocesses": {},
@@ -86,6 +88,7 @@ def collect_changes(live: LiveWorkflow, full: bool = False) -> Changes:
         current = set(tasks)
         if full:
             dirty = current
+            removed.extend(str(t) for t in previous - current - archived)
         else:
             dirty = set()
             for tid, task in tasks.items():
@@ -135,6 +138,7 @@ def mark_saved(live: LiveWorkflow, started_at: float):
     live.saved_at = started_at
     live.stored_ids = {key: set(wf.tasks) for key, wf in live.all_workflows()}
     live.pending_archive = []
+    live.full_rewrite = False
 
 
 def restore(bundle: SpecBundle, meta: dict, rows: list[TaskRow], script_engine) -> LiveWorkflow:

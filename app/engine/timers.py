@@ -9,6 +9,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition, TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.util.task import TaskState
 
 from .. import clock
@@ -51,9 +52,20 @@ def waiting_timers(live) -> list[dict]:
                 definition.has_fired(task) if not isinstance(definition, CycleTimerEventDefinition) \
                     else definition.cycle_complete(task)
                 value = task._get_internal_data("event_value")
+            attached = _attached_task(task)
             result.append({
                 "task_id": str(task.id), "element_id": task.task_spec.bpmn_id,
+                "name": task.task_spec.bpmn_name,
                 "due_at": _as_naive_utc(value), "kind": definition.__class__.__name__,
-                "attached_to": getattr(getattr(task.task_spec, "attached_to", None), "bpmn_id", None),
+                "attached_to": attached.task_spec.bpmn_id if attached is not None else None,
+                "attached_task_id": str(attached.id) if attached is not None else None,
+                "properties": dict((getattr(task.task_spec, "extensions", None) or {}).get("properties") or {}),
             })
     return result
+
+
+def _attached_task(task):
+    """For a boundary timer, the activity it watches (its sibling under the boundary split)."""
+    if not isinstance(task.task_spec, BoundaryEvent) or task.parent is None:
+        return None
+    return next((t for t in task.parent.children if not isinstance(t.task_spec, BoundaryEvent)), None)

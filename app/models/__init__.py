@@ -4,8 +4,15 @@ from .process import ProcessVersion, ProcessInstance, WorkflowTask
 from .tasks import HumanTask, OPEN_STATES
 from .audit import AuditEvent
 from .timers import Timer
+from .numbering import BusinessSequence
+from .escalations import Escalation
+from .notifications import NotificationSetting, OutboxMessage
+from .audit_workspace import AuditChainHead, SavedSearch
+from .delegation import Attachment, Substitution, TaskDraft
+from .model_drafts import ModelDraft
 
 __all__ = [
     "Base", "Group", "User", "Membership", "UserRole", "PRODUCT_ROLES", "ProcessVersion",
     "ProcessInstance", "WorkflowTask", "HumanTask", "OPEN_STATES", "AuditEvent", "Timer",
+    "Escalation", "NotificationSetting", "OutboxMessage",
 ]

@@ -2,7 +2,7 @@
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -15,6 +15,9 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_human_tasks_queue", "group_code", "state", "due_at"),
         Index("ix_human_tasks_claimed", "claimed_by", "state", "due_at"),
+        # a department's queue in the inbox's order (migration 0006_inbox_indexes)
+        Index("ix_human_tasks_queue_order", "group_code", "state", text("(due_at IS NULL)"), "due_at",
+              "created_at"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task id
     instance_id: Mapped[int] = mapped_column(

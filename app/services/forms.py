@@ -17,7 +17,7 @@ def load_schema(text: str | bytes) -> dict:
 def schema_problems(name: str, text: str | bytes) -> list[str]:
     try:
         schema = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         return [f"form {name} is not valid JSON: {exc}"]
     if not isinstance(schema, dict):
         return [f"form {name} is not a JSON object"]

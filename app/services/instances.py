@@ -89,6 +89,8 @@ def run_step(db: Database, instance_id: int, step, *, actor: str | None, retries
                     _flag_error(db, instance_id, exc, actor)
                     raise StepFailed(_("The step failed and was not applied: %(msg)s", msg=exc.message),
                                      element_id=exc.element_id) from exc
+                if instance.version_id != version.id:  # the step moved the case to another version
+                    version = store.version_info(session, instance.version_id)
                 if completed is NOTHING_TO_SAVE:  # the step changed nothing: no save, same lock version
                     completed = None
                 else:

@@ -14,7 +14,9 @@ from ..models import ProcessVersion
 from . import audit
 from ..workcalendar import check_due_expression
 from .errors import PublishRefused
+from .escalations import escalation_problems
 from .forms import schema_problems
+from .model_rules import rule_problems
 from .org import group_index, resolve_lane
 
 
@@ -63,6 +65,7 @@ def add_file(sources: SourceSet, name: str, data: bytes, in_i18n: bool = False) 
 def validate(session: Session, sources: SourceSet):
     """Every problem at once: parse errors, unknown lanes, missing/invalid forms, bad due expressions."""
     processes, problems = parse_sources(sources.bpmn, sources.dmn)
+    problems += rule_problems(sources.bpmn, sources.dmn)
     lanes = group_index(session)
     for name, text in sources.forms.items():
         problems += [Problem(name, "", m) for m in schema_problems(name, text)]
@@ -79,6 +82,7 @@ def validate(session: Session, sources: SourceSet):
                 problems.append(Problem(bpmn_file, element, f"form {task['form']} not found"))
             if msg := check_due_expression(task["due"]):
                 problems.append(Problem(bpmn_file, element, msg))
+        problems += [Problem(bpmn_file, element, msg) for element, msg in escalation_problems(session, proc.spec)]
         start_form = proc.start.get("form")
         if start_form and start_form not in sources.forms:
             problems.append(Problem(bpmn_file, proc.start.get("element_id", ""), f"form {start_form} not found"))
@@ -105,7 +109,10 @@ def publish(session: Session, sources: SourceSet, actor: str | None, check_only:
             files[name] = sources.dmn[name].decode("utf-8")
         for name in sorted(proc.forms):
             files[name] = sources.forms[name].decode("utf-8")
-        labels = sources.labels_en.get(proc.process_id, {})
+        labels = {}
+        for called in sorted({t.get("process") for t in proc.task_catalog.values()} - {proc.process_id, None}):
+            labels.update(sources.labels_en.get(called, {}))  # labels of called processes' tasks
+        labels.update(sources.labels_en.get(proc.process_id, {}))
         if labels:
             files[f"i18n/{proc.process_id}.en.json"] = json.dumps(labels, ensure_ascii=False, sort_keys=True, indent=1)
         digest = _content_hash(files)

@@ -1,12 +1,12 @@
 """Human tasks: who may see, claim and complete them; the inbox queries (task table only)."""
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from .. import clock
 from ..db import Database
 from ..engine import runner
 from ..i18n import _
-from ..models import HumanTask, OPEN_STATES, ProcessInstance, User
+from ..models import HumanTask, OPEN_STATES, ProcessInstance, ProcessVersion, User
 from ..settings import number
 from . import audit, refusals
 from .errors import Conflict, Forbidden, NotFound, ServiceError
@@ -33,6 +33,13 @@ def _excluded_by_segregation(session: Session, user: User, task: HumanTask, prop
     return str(props.get("notStarter", "")).lower() == "true" and instance.started_by == user.username
 
 
+def _check_segregation(session: Session, user: User, task: HumanTask, props: dict,
+                       instance: ProcessInstance) -> None:
+    if _excluded_by_segregation(session, user, task, props, instance):
+        raise Forbidden(_("Segregation of duties: you may not do this task on a case you drafted, "
+                          "registered or started."))
+
+
 def get_task(session: Session, task_id: str) -> HumanTask:
     task = session.get(HumanTask, task_id)
     if task is None:
@@ -53,6 +60,10 @@ def claim(db: Database, user: User, task_id: str) -> None:
     with db.session() as session:
         task = get_task(session, task_id)
         _check_may_work(user, task)
+        instance = session.get(ProcessInstance, task.instance_id)  # no claiming what one may not complete
+        version = session.get(ProcessVersion, instance.version_id)
+        _check_segregation(session, user, task,
+                           version.task_catalog.get(task.task_name, {}).get("properties", {}), instance)
         if task.state == "claimed" and task.claimed_by == user.username:
             return
         result = session.execute(update(HumanTask).where(HumanTask.id == task_id, HumanTask.state == "ready")
@@ -94,9 +105,7 @@ def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 
         if task.state == "claimed" and task.claimed_by != user.username:
             raise Conflict(_("The task is held by %(who)s.", who=task.claimed_by))
         props = version.task_catalog.get(task.task_name, {}).get("properties", {})
-        if _excluded_by_segregation(session, user, task, props, instance):
-            raise Forbidden(_("Segregation of duties: you may not do this task on a case you drafted, "
-                              "registered or started."))
+        _check_segregation(session, user, task, props, instance)
         if task.form_ref:
             validate_data(version.schema(task.form_ref), data)
         refusals.check(live, task_id, props, data)
@@ -148,11 +157,12 @@ def inbox_query(user: User, *, process: str | None = None, state: str | None = N
                 overdue: bool | None = None, business_key: str | None = None, scope: str = "all"):
     """Open tasks the user holds and unclaimed tasks of the user's groups, earliest due first."""
     mine = HumanTask.claimed_by == user.username
-    groups = list(user.group_codes)
-    heads = list(user.head_of)
-    queue = and_(HumanTask.state == "ready",
-                 or_(and_(HumanTask.group_code.in_(groups), HumanTask.head_only.is_(False)),
-                     HumanTask.group_code.in_(heads)))
+    heads = sorted(user.head_of)
+    members = sorted(set(user.group_codes) - set(heads))  # a head sees every task of the group anyway
+    # only the parts that can match, so a one-group queue reads ix_human_tasks_queue_order in due order
+    parts = ([and_(HumanTask.group_code.in_(members), HumanTask.head_only.is_(False))] if members else []) \
+        + ([HumanTask.group_code.in_(heads)] if heads else [])
+    queue = and_(HumanTask.state == "ready", or_(*parts) if parts else false())
     where = {"mine": mine, "queue": queue}.get(scope, or_(mine, queue))
     query = select(HumanTask).where(HumanTask.state.in_(OPEN_STATES), where)
     if process:
@@ -161,10 +171,10 @@ def inbox_query(user: User, *, process: str | None = None, state: str | None = N
         if state not in OPEN_STATES:
             raise ServiceError(_("Unknown state filter: %(state)s", state=state))
         query = query.where(HumanTask.state == state)
-    if overdue:
-        query = query.where(HumanTask.due_at < clock.now())
     if business_key:
         query = query.where(HumanTask.business_key == business_key)
+    if overdue:  # no task without a due date is left: order as the (group, state, due) index does
+        return query.where(HumanTask.due_at < clock.now()).order_by(HumanTask.due_at, HumanTask.created_at)
     return query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
 
 

@@ -1,0 +1,17 @@
+"""The pages: sign-in, inbox, task, case and start pages (server-rendered, Jinja2)."""
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from . import common
+    from .auth import limit_failed_sign_ins, limiter
+    from .cases import bp as cases_bp
+    from .home import bp as home_bp
+    from .taskpage import bp as task_bp
+
+    limiter.init_app(app)
+    # the API's token endpoint is a sign-in too: the same limit on failed attempts
+    app.view_functions["api.token"] = limit_failed_sign_ins(app.view_functions["api.token"])
+    common.register(app)
+    for blueprint in (home_bp, task_bp, cases_bp):
+        app.register_blueprint(blueprint)

@@ -1,12 +1,21 @@
-"""Sign in and out of the pages (Flask-Login session)."""
-from flask import Blueprint, redirect, render_template, request, session as http_session, url_for
-from flask_login import UserMixin, login_required, login_user, logout_user
+"""Sign in and out of the pages (Flask-Login session), failed sign-ins rate-limited, language choice
+kept on the user."""
+from functools import cache
+
+from flask import (Blueprint, current_app, redirect, render_template, request,
+                   session as http_session, url_for)
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import UserMixin, current_user, login_required, login_user, logout_user
 
 from .. import get_db
 from ..i18n import _
+from ..models import User
 from ..services import org
 
 bp = Blueprint("auth", __name__)
+# failed attempts per client address; in-memory unless RATELIMIT_STORAGE_URI names a shared store
+limiter = Limiter(key_func=get_remote_address)
 
 
 class LoginUser(UserMixin):
@@ -25,12 +34,26 @@ def load_user(username: str):
     return LoginUser(user) if user.is_active else None
 
 
+def _login_limit() -> str:
+    return current_app.config.get("LOGIN_RATE_LIMIT", "10 per 5 minutes")
+
+
+@cache  # once per view: every decoration adds its own count to the limiter
+def limit_failed_sign_ins(view):
+    """Count refused sign-ins (401) per client address; past LOGIN_RATE_LIMIT every attempt gets 429."""
+    return limiter.limit(_login_limit, methods=["POST"], deduct_when=lambda response: response.status_code == 401)(view)
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limit_failed_sign_ins
 def login():
     error = None
     if request.method == "POST":
         with get_db().session() as session:
             user = org.authenticate(session, request.form.get("username", ""), request.form.get("password", ""))
+            chosen = http_session.get("locale")
+            if user is not None and chosen in ("zh", "en") and user.locale != chosen:
+                user.locale = chosen  # a language picked on the sign-in page becomes the user's setting
         if user is None:
             error = _("Wrong username or password.")
         else:
@@ -45,6 +68,10 @@ def login():
 @login_required
 def logout():
     logout_user()
+    chosen = http_session.get("locale")
+    http_session.clear()
+    if chosen:
+        http_session["locale"] = chosen
     return redirect(url_for("auth.login"))
 
 
@@ -52,5 +79,9 @@ def logout():
 def set_locale(code):
     if code in ("zh", "en"):
         http_session["locale"] = code
+        if current_user.is_authenticated:
+            with get_db().session() as session:
+                user = session.get(User, current_user.user.id)
+                user.locale = code
     target = request.referrer or url_for("home.index")
     return redirect(target)

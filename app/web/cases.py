@@ -1,0 +1,149 @@
+"""Starting a case, the case page (status, current tasks, timeline, diagram), attachments, and the
+out-of-office setting."""
+from datetime import date
+from urllib.parse import quote
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from .. import get_db
+from ..i18n import _
+from ..models import ProcessVersion
+from ..services import cases, delegation, drafts, formfields, inbox, instances
+from ..services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
+from ..services.forms import load_schema
+from ..services.publishing import latest_version
+from .common import locale, me
+from .taskpage import uploader
+
+bp = Blueprint("cases", __name__)
+
+
+@bp.get("/start")
+@login_required
+def start_list():
+    with get_db().session() as session:
+        versions = cases.startable(session, me())
+        items = [{"process_id": v.process_id, "name": (((v.meta or {}).get("labels") or {}).get("en") or {})
+                  .get(v.process_id) if locale() == "en" else None, "default": v.name} for v in versions]
+        mine = cases.recent_cases(session, me())
+    return render_template("start_list.html", processes=items, cases=mine)
+
+
+def _start_form(process_id: str):
+    with get_db().session() as session:
+        version = latest_version(session, process_id)
+        if version is None:
+            raise NotFound(_("No published process %(pid)s", pid=process_id))
+        if not cases.may_start(session, me(), version):
+            raise Forbidden(_("Your groups may not start this process."))
+        form = ((version.meta or {}).get("start") or {}).get("form")
+        schema = load_schema(version.sources[form]) if form else {"properties": {}}
+        name = inbox.label({"en": ((version.meta or {}).get("labels") or {}).get("en") or {}},
+                           process_id, version.name or process_id, locale())
+    return schema, name
+
+
+@bp.route("/start/<process_id>", methods=["GET", "POST"])
+@login_required
+def start(process_id):
+    schema, name = _start_form(process_id)
+    values, errors, message, status = {}, {}, None, 200
+    if request.method == "POST":
+        user = me()
+        data, parse_errors, values = formfields.parse(schema, request.form, request.files, uploader(user))
+        try:
+            formfields.check(schema, data, parse_errors)
+            instance_id = instances.start_instance(get_db(), process_id, data, user.username)
+        except ValidationFailed as exc:
+            errors, message, status = exc.field_errors, exc.message, 422
+        else:
+            uploads = [values[f["name"]] for f in formfields.fields(schema, "en")
+                       if f["kind"] == "attachment" and values.get(f["name"])]
+            drafts.link_attachments(get_db(), uploads, instance_id, user.username)
+            flash(_("The case was started."))
+            return redirect(url_for("cases.show", instance_id=instance_id))
+    fields = formfields.fields(schema, locale())
+    with get_db().session() as session:
+        names = drafts.file_names(session, fields, values)
+    return render_template("start.html", process_id=process_id, name=name, fields=fields, values=values,
+                           errors=errors, message=message, file_names=names), status
+
+
+@bp.get("/cases/<int:instance_id>")
+@login_required
+def show(instance_id):
+    user = me()
+    with get_db().session() as session:
+        instance = instances.get_instance(session, instance_id)
+        cases.check_may_view(session, user, instance)
+        version = session.get(ProcessVersion, instance.version_id)
+        labels = inbox.labels_for(session, {instance_id}).get(instance_id, {})
+        current = inbox.decorate(session, cases.open_tasks(session, instance_id), locale())
+        context = {
+            "instance": instance, "version": version, "current": current,
+            "process_name": inbox.label(labels, instance.process_id, version.name or instance.process_id, locale()),
+            "events": cases.timeline(session, instance_id),
+            "element_names": {**{k: v.get("title") for k, v in version.task_catalog.items()},
+                              **(labels.get("en", {}) if locale() == "en" else {})},
+            "key_data": cases.key_data(instance.case_data or {}, cases.field_catalog(version, locale())),
+            "attachments": drafts.attachments_for(session, instance_id),
+            "markers": cases.path_markers(session, instance, version),
+            "has_layout": cases.has_layout(cases.diagram_source(version)),
+        }
+    return render_template("case.html", **context)
+
+
+@bp.get("/cases/<int:instance_id>/diagram.bpmn")
+@login_required
+def diagram(instance_id):
+    with get_db().session() as session:
+        instance = instances.get_instance(session, instance_id)
+        cases.check_may_view(session, me(), instance)
+        source = cases.diagram_source(session.get(ProcessVersion, instance.version_id))
+    if source is None:
+        raise NotFound(_("This process has no diagram."))
+    return Response(source, mimetype="application/xml")
+
+
+@bp.get("/attachments/<attachment_id>")
+@login_required
+def attachment(attachment_id):
+    user = me()
+    with get_db().session() as session:
+        item = drafts.get_attachment(session, attachment_id)
+        if item.instance_id is not None:
+            cases.check_may_view(session, user, instances.get_instance(session, item.instance_id))
+        elif item.uploaded_by != user.username:
+            raise Forbidden(_("You may not see this file."))
+        content, name, kind = item.content, item.filename, item.content_type
+    response = Response(content, mimetype=kind)
+    response.headers["Content-Disposition"] = "attachment; filename*=UTF-8''" + quote(name, safe="")
+    return response
+
+
+@bp.route("/away", methods=["GET", "POST"])
+@login_required
+def away():
+    user = me()
+    errors = {}
+    if request.method == "POST":
+        if request.form.get("action") == "cancel":
+            delegation.cancel_out_of_office(get_db(), user)
+            flash(_("Your out-of-office setting was removed."))
+            return redirect(url_for("cases.away"))
+        try:
+            starts = date.fromisoformat(request.form.get("starts_on", ""))
+            ends = date.fromisoformat(request.form.get("ends_on", ""))
+        except ValueError:
+            errors["dates"] = _("Enter the first and the last day.")
+        else:
+            try:
+                delegation.set_out_of_office(get_db(), user, request.form.get("substitute", "").strip(), starts, ends)
+                flash(_("Your out-of-office setting was saved."))
+                return redirect(url_for("cases.away"))
+            except ServiceError as exc:
+                errors[exc.details.get("field", "substitute")] = exc.message
+    with get_db().session() as session:
+        entries = delegation.upcoming(session, user.username)
+    return render_template("away.html", entries=entries, errors=errors, form=request.form), 422 if errors else 200

@@ -1,0 +1,120 @@
+"""The process owner console: processes and versions, editors, upload/validate/publish, diff, migration.
+
+The editors in the browser talk to the JSON API (/api/v1/models/...) with the page session and its CSRF
+token; these views render the pages and handle the plain HTML forms (upload, migration).
+"""
+from functools import wraps
+
+from flask import Blueprint, abort, redirect, render_template, request, send_from_directory, url_for
+from flask_login import current_user, login_required
+
+from .. import get_db
+from ..api.models import uploaded_files
+from ..config import PROJECT_ROOT
+from ..i18n import _
+from ..services import migration, model_drafts, model_files, versions
+from ..services.errors import PublishRefused, ServiceError
+from ..services.org import group_index
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+# front-end packages the editors need besides bpmn-js (served at /vendor/bpmn-js/ by the pages)
+VENDOR = {"dmn-js": PROJECT_ROOT / "node_modules" / "dmn-js" / "dist",
+          "bpmn-js-i18n-zh": PROJECT_ROOT / "node_modules" / "bpmn-js-i18n-zh" / "lib"}
+
+
+def owner_only(view):
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        user = current_user._get_current_object().user
+        if not user.has_role("process_owner"):
+            abort(403)
+        return view(user, *args, **kwargs)
+    return wrapper
+
+
+@bp.get("/vendor/<package>/<path:filename>")
+@login_required
+def vendor(package, filename):
+    folder = VENDOR.get(package)
+    if folder is None:
+        abort(404)
+    return send_from_directory(folder, filename, max_age=86400)
+
+
+@bp.get("/")
+@owner_only
+def index(user):
+    with get_db().session() as session:
+        processes = versions.overview(session)
+    return render_template("console/index.html", processes=processes)
+
+
+@bp.post("/upload")
+@owner_only
+def upload(user):
+    """Upload .bpmn/.dmn/.json files: check them, or publish them when every check passes."""
+    publish = request.form.get("action") == "publish"
+    problems, results = [], []
+    with get_db().session() as session:
+        files = model_files.complete_from_version(session, uploaded_files(), request.form.get("process_id") or None)
+        if publish:
+            try:
+                results = model_files.publish_files(session, files, user.username)
+            except PublishRefused as exc:
+                problems = exc.problems
+        else:
+            problems = model_files.check(session, files)
+        processes = versions.overview(session)
+    status = 422 if problems else 200
+    return render_template("console/index.html", processes=processes, problems=problems, results=results,
+                           checked=sorted(files), action="publish" if publish else "validate"), status
+
+
+@bp.get("/<process_id>/edit")
+@owner_only
+def edit(user, process_id):
+    with get_db().session() as session:
+        files = model_drafts.working_set(session, process_id)
+        drafts = model_drafts.list_drafts(session, process_id)
+        latest = versions.overview_of(session, process_id)
+        group_codes = sorted(set(group_index(session).values()))
+    return render_template("console/edit.html", process_id=process_id, files=sorted(files), drafts=drafts,
+                           process=latest, initial=request.args.get("file", ""), group_codes=group_codes,
+                           api_base=url_for("api.list_models").rsplit("/", 1)[0])
+
+
+@bp.get("/<process_id>/diff")
+@owner_only
+def diff(user, process_id):
+    with get_db().session() as session:
+        process = versions.overview_of(session, process_id)
+        numbers = [v["version"] for v in process["versions"]]
+        try:
+            new = int(request.args.get("to") or numbers[0])
+            old = int(request.args.get("from") or (new - 1 if new > 1 else new))
+        except ValueError:
+            raise ServiceError(_("Give two version numbers: ?from=1&to=2"))
+        result = versions.compare(session, process_id, old, new)
+    return render_template("console/diff.html", process=process, diff=result, numbers=numbers)
+
+
+@bp.route("/<process_id>/migrate", methods=["GET", "POST"])
+@owner_only
+def migrate(user, process_id):
+    db = get_db()
+    to_version = request.values.get("to_version", type=int)
+    results = None
+    if request.method == "POST":
+        ids = [int(i) for i in request.form.getlist("instance_id") if i.isdigit()]
+        results = migration.migrate_instances(db, process_id, ids, user.username, to_version)
+    with db.session() as session:
+        process = versions.overview_of(session, process_id)
+        plan = migration.dry_run(session, process_id, to_version)
+    return render_template("console/migrate.html", process=process, plan=plan, results=results)
+
+
+@bp.get("/<process_id>")
+@owner_only
+def process(user, process_id):
+    return redirect(url_for("console.edit", process_id=process_id))
