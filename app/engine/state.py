@@ -18,6 +18,7 @@ from SpiffWorkflow.util.task import TaskState
 from .specs import REGISTRY, SpecBundle
 
 UNFINISHED = TaskState.NOT_FINISHED_MASK
+COMPLETED_STATE = TaskState.COMPLETED  # the value stored in WorkflowTask.state for finished elements
 
 
 @dataclass

@@ -9,7 +9,7 @@ from .base import Base
 
 EVENT_TYPES = (
     "instance_started", "instance_completed", "task_ready", "claimed", "unclaimed", "completed",
-    "task_cancelled", "timer_fired", "escalated", "error", "version_published",
+    "task_cancelled", "timer_fired", "escalated", "error", "version_published", "migrated",
 )
 
 

@@ -54,12 +54,17 @@ def event_hash(event: AuditEvent, prev_hash: str) -> str:
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode("utf-8")).hexdigest()
 
 
+_HEAD = select(AuditChainHead.length, AuditChainHead.last_hash).with_for_update()
+
+
 def _lock_head(session: Session, stream: str) -> tuple[int, str]:
+    row = session.execute(_HEAD.where(AuditChainHead.stream == stream)).one_or_none()
+    if row is not None:  # the usual case: one statement
+        return row.length, row.last_hash
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(insert(AuditChainHead).values(stream=stream, length=0, last_hash="")
                     .on_conflict_do_nothing(index_elements=["stream"]))
-    row = session.execute(select(AuditChainHead.length, AuditChainHead.last_hash)
-                          .where(AuditChainHead.stream == stream).with_for_update()).one()
+    row = session.execute(_HEAD.where(AuditChainHead.stream == stream)).one()
     return row.length, row.last_hash
 
 

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..i18n import _
-from ..models import AuditEvent, HumanTask, OPEN_STATES, ProcessInstance, ProcessVersion, User
+from ..engine.state import COMPLETED_STATE
+from ..models import AuditEvent, HumanTask, OPEN_STATES, ProcessInstance, ProcessVersion, User, WorkflowTask
 from . import audit
 from .errors import Forbidden
 from .formfields import fields
@@ -77,8 +78,12 @@ def has_layout(source: str | None) -> bool:
 
 
 def path_markers(session: Session, instance: ProcessInstance, version: ProcessVersion) -> dict:
-    """Element ids for the diagram: done (start event and completed tasks) and current (open tasks)."""
-    done = [e for e in session.scalars(select(AuditEvent.element_id).where(
+    """Element ids for the diagram: done (every element the engine finished, gateways and events included,
+    from the stored task rows — archived history too) and current (open tasks)."""
+    done = list(session.scalars(select(WorkflowTask.spec_name).where(
+        WorkflowTask.instance_id == instance.id, WorkflowTask.workflow_key == "",
+        WorkflowTask.state == COMPLETED_STATE).distinct()))
+    done += [e for e in session.scalars(select(AuditEvent.element_id).where(
         AuditEvent.instance_id == instance.id, AuditEvent.event_type.in_(("completed", "timer_fired")),
         AuditEvent.element_id.is_not(None)))]
     start = ((version.meta or {}).get("start") or {}).get("element_id")

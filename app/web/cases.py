@@ -9,7 +9,7 @@ from flask_login import login_required
 from .. import get_db
 from ..i18n import _
 from ..models import ProcessVersion
-from ..services import cases, delegation, drafts, formfields, inbox, instances
+from ..services import cases, delegation, drafts, formfields, inbox, instances, masking
 from ..services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from ..services.forms import load_schema
 from ..services.publishing import latest_version
@@ -78,15 +78,16 @@ def show(instance_id):
         instance = instances.get_instance(session, instance_id)
         cases.check_may_view(session, user, instance)
         version = session.get(ProcessVersion, instance.version_id)
+        visible = masking.masker(session, user, instance)  # contact data only for those working the case
         labels = inbox.labels_for(session, {instance_id}).get(instance_id, {})
         current = inbox.decorate(session, cases.open_tasks(session, instance_id), locale())
         context = {
             "instance": instance, "version": version, "current": current,
             "process_name": inbox.label(labels, instance.process_id, version.name or instance.process_id, locale()),
-            "events": cases.timeline(session, instance_id),
+            "events": [e | {"data": visible(e["data"])} for e in cases.timeline(session, instance_id)],
             "element_names": {**{k: v.get("title") for k, v in version.task_catalog.items()},
                               **(labels.get("en", {}) if locale() == "en" else {})},
-            "key_data": cases.key_data(instance.case_data or {}, cases.field_catalog(version, locale())),
+            "key_data": cases.key_data(visible(instance.case_data or {}), cases.field_catalog(version, locale())),
             "attachments": drafts.attachments_for(session, instance_id),
             "markers": cases.path_markers(session, instance, version),
             "has_layout": cases.has_layout(cases.diagram_source(version)),

@@ -1,0 +1,68 @@
+"""The latest figures of bench/results/*.json as the Markdown table of the README's "Benchmarks" section.
+
+    python -m bench.report
+"""
+import json
+
+from . import common
+
+
+def _load(name: str) -> dict | None:
+    path = common.RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _met(flag: bool) -> str:
+    return "met" if flag else "**missed**"
+
+
+def rows() -> list[str]:
+    out = []
+    if data := _load("engine_throughput"):
+        for r in data["results"]:
+            out.append(f"| engine throughput, {r['process']}, {r['backend']} | persisted {r['persisted_steps_s']:.0f} "
+                       f"steps/s vs in memory {r['memory_steps_s']:.0f} steps/s: ratio {r['ratio_median']:.3f} "
+                       f"(median of {len(r['repeats'])}) | ≥ 0.50 | {_met(r['target_met'])} |")
+    if data := _load("history_growth"):
+        o = data["overhead"]
+        first, last = list(o)[0], list(o)[-1]
+        curve = lambda c: ", ".join(f"{k}: {v if v is not None else '—'}" for k, v in c["ms_per_step"].items())
+        out.append(f"| history growth, persistence overhead per step | pass {first}: {o[first]['overhead_ms']} ms, "
+                   f"pass {last}: {o[last]['overhead_ms']} ms = {data['overhead_growth']}x | ≤ 2x | "
+                   f"{_met(data['target_met'])} |")
+        out.append(f"| in-memory ms/step by pass, compacted | {curve(data['memory_curve_compacted'])} | — | — |")
+        out.append(f"| in-memory ms/step by pass, not compacted | {curve(data['memory_curve_uncompacted'])} | — | — |")
+    if data := _load("inbox_scale"):
+        top = str(data["levels"][-1])
+        for r in data["results"]:
+            for query, v in r["verdict"].items():
+                small = r["levels"][str(data["levels"][0])][query]
+                out.append(f"| inbox {query}, {r['backend']} | p95 {v['p95_ms']:.2f} ms at {top} "
+                           f"(p50 {r['levels'][top][query]['p50_ms']:.2f}); {small['p95_ms']:.2f} ms at "
+                           f"{data['levels'][0]} = {v['ratio_to_smallest']}x | ≤ 50 ms and ≤ 1.5x | "
+                           f"{_met(v['target_met'])} |")
+    if data := _load("http_load"):
+        out.append(f"| HTTP load, {data['backend']}, gunicorn {data['workers']} workers, {data['clients']} clients | "
+                   f"{data['completions_per_s']} completions/s, complete p95 "
+                   f"{data['latency']['complete']['p95_ms']:.0f} ms, {data['errors']} errors | ≥ 300/s, 0 errors | "
+                   f"{_met(data['target_met'])} |")
+    if data := _load("memory"):
+        out.append(f"| memory of one worker, {data['completions']} completions | RSS {data['rss_after_warmup_mb']} MB "
+                   f"after warm-up, {data['rss_final_mb']} MB at the end ({data['growth_per_1000_mb']} MB per 1,000) "
+                   f"| no growth | — |")
+    return out
+
+
+def main():
+    names = ("engine_throughput", "history_growth", "inbox_scale", "http_load", "memory")
+    found = {name: data for name in names if (data := _load(name))}
+    machine = next(iter(found.values()))["machine"] if found else common.machine()
+    loads = ", ".join(f"{name} {data['machine'].get('loadavg_1min', '?')}" for name, data in found.items())
+    print(f"Machine: {machine['nproc']} cores, {machine['cpu']}, Python {machine['python']}, "
+          f"SQLite {machine['sqlite']}; 1-minute load average when each ran: {loads}\n")
+    print("| benchmark | figures | target | |\n|---|---|---|---|")
+    print("\n".join(rows()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Each benchmark runs end to end at its smallest size and writes the figures the README reports.
+
+Checks the shape of the results, never the timings (speed is measured by `make bench`, not by tests)."""
+import json
+
+import pytest
+
+from bench import common, engine_throughput, history_growth, http_load, inbox_scale, memory
+
+
+@pytest.fixture(autouse=True)
+def results_dir(tmp_path, monkeypatch):
+    monkeypatch.setattr(common, "RESULTS", tmp_path)
+    return tmp_path
+
+
+def _written(results_dir, name) -> dict:
+    data = json.loads((results_dir / f"{name}.json").read_text())
+    assert data["benchmark"] == name and data["size"] == "tiny"
+    assert {"nproc", "cpu"} <= set(data["machine"])
+    return data
+
+
+def test_engine_throughput_compares_persisted_with_in_memory_steps(results_dir):
+    engine_throughput.run("tiny")
+    data = _written(results_dir, "engine_throughput")
+    [ten] = [r for r in data["results"] if r["process"] == "ten_steps" and r["backend"] == "sqlite"]
+    assert {"persisted_steps_s", "memory_steps_s", "ratio_median", "target_met", "repeats"} <= set(ten)
+    assert ten["steps_per_instance"] == 10  # every user task of the diagram was completed
+
+
+def test_history_growth_reports_overhead_and_both_curves(results_dir):
+    history_growth.run("tiny")
+    data = _written(results_dir, "history_growth")
+    assert {"overhead_growth", "target_met", "memory_curve_compacted", "memory_curve_uncompacted"} <= set(data)
+    assert set(data["overhead"]) == {"5", "20"}
+    assert set(data["memory_curve_uncompacted"]["ms_per_step"]) == {"5", "20"}
+
+
+def test_inbox_scale_measures_every_query_at_every_level(results_dir):
+    inbox_scale.run("tiny")
+    data = _written(results_dir, "inbox_scale")
+    for result in data["results"]:
+        assert set(result["levels"]) == {"100", "300"}
+        for figures in result["levels"].values():
+            assert set(figures) == set(inbox_scale.QUERIES)
+            assert all({"p50_ms", "p95_ms", "avg_rows"} <= set(f) for f in figures.values())
+        assert set(result["verdict"]) == set(inbox_scale.QUERIES)
+
+
+def test_http_load_completes_tasks_without_errors(results_dir):
+    http_load.run("tiny")
+    data = _written(results_dir, "http_load")
+    assert {"completions_per_s", "latency", "errors", "target_met"} <= set(data)
+    assert data["completions"] > 0 and data["errors"] == 0, data["error_samples"]
+
+
+def test_memory_samples_the_worker_after_warm_up(results_dir):
+    memory.run("tiny")
+    data = _written(results_dir, "memory")
+    assert {"rss_after_warmup_mb", "rss_final_mb", "growth_after_warmup_mb", "samples"} <= set(data)
+    assert len(data["samples"]) >= 2 and data["samples"][0]["completions"] == 0
+    assert data["completions"] > 0 and data["errors"] == 0, data["error_samples"]
