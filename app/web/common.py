@@ -14,8 +14,11 @@ from ..i18n import _
 from ..services import inbox
 from ..services.errors import ServiceError
 
+# front-end packages served from node_modules (pinned in package.json; no CDN)
 VENDOR = {"bpmn-js": PROJECT_ROOT / "node_modules" / "bpmn-js" / "dist",
-          "chart.js": PROJECT_ROOT / "node_modules" / "chart.js" / "dist"}
+          "chart.js": PROJECT_ROOT / "node_modules" / "chart.js" / "dist",
+          "dmn-js": PROJECT_ROOT / "node_modules" / "dmn-js" / "dist",
+          "bpmn-js-i18n-zh": PROJECT_ROOT / "node_modules" / "bpmn-js-i18n-zh" / "lib"}
 
 
 def me():

@@ -5,21 +5,17 @@ token; these views render the pages and handle the plain HTML forms (upload, mig
 """
 from functools import wraps
 
-from flask import Blueprint, abort, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import get_db
 from ..api.models import uploaded_files
-from ..config import PROJECT_ROOT
 from ..i18n import _
 from ..services import migration, model_drafts, model_files, versions
 from ..services.errors import PublishRefused, ServiceError
 from ..services.org import group_index
 
 bp = Blueprint("console", __name__, url_prefix="/console")
-# front-end packages the editors need besides bpmn-js (served at /vendor/bpmn-js/ by the pages)
-VENDOR = {"dmn-js": PROJECT_ROOT / "node_modules" / "dmn-js" / "dist",
-          "bpmn-js-i18n-zh": PROJECT_ROOT / "node_modules" / "bpmn-js-i18n-zh" / "lib"}
 
 
 def owner_only(view):
@@ -31,15 +27,6 @@ def owner_only(view):
             abort(403)
         return view(user, *args, **kwargs)
     return wrapper
-
-
-@bp.get("/vendor/<package>/<path:filename>")
-@login_required
-def vendor(package, filename):
-    folder = VENDOR.get(package)
-    if folder is None:
-        abort(404)
-    return send_from_directory(folder, filename, max_age=86400)
 
 
 @bp.get("/")
