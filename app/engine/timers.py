@@ -6,6 +6,7 @@ controlled clock drives timers in tests and a fired timer is stamped with the sa
 from datetime import datetime, timezone
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition, TimerEventDefinition,
 )
@@ -44,8 +45,8 @@ def waiting_timers(live) -> list[dict]:
         for task in wf.tasks.values():
             if task._state != TaskState.WAITING:
                 continue
-            definition = getattr(task.task_spec, "event_definition", None)
-            if not isinstance(definition, TimerEventDefinition):
+            definition = _timer_definition(getattr(task.task_spec, "event_definition", None))
+            if definition is None:
                 continue
             value = task._get_internal_data("event_value")
             if value is None:
@@ -62,6 +63,15 @@ def waiting_timers(live) -> list[dict]:
                 "properties": dict((getattr(task.task_spec, "extensions", None) or {}).get("properties") or {}),
             })
     return result
+
+
+def _timer_definition(definition):
+    """The timer a waiting task watches: its own, or the one among an event-based gateway's events."""
+    if isinstance(definition, TimerEventDefinition):
+        return definition
+    if isinstance(definition, MultipleEventDefinition):
+        return next((d for d in definition.event_definitions if isinstance(d, TimerEventDefinition)), None)
+    return None
 
 
 def _attached_task(task):
