@@ -104,24 +104,16 @@ def _problem_from(exc: Exception, default_file: str) -> Problem:
 def parse_sources(bpmn: dict[str, bytes], dmn: dict[str, bytes]) -> tuple[list[ParsedProcess], list[Problem]]:
     problems: list[Problem] = []
     parser = _RecordingParser()
-    for name, data in sorted(dmn.items()):
-        bad = check_xml_safety(name, data)
-        if bad:
-            problems += bad
-            continue
-        try:
-            parser.add_dmn_str(data, filename=name)
-        except Exception as exc:  # the parser raises many kinds; each becomes a readable problem
-            problems.append(_problem_from(exc, name))
-    for name, data in sorted(bpmn.items()):
-        bad = check_xml_safety(name, data)
-        if bad:
-            problems += bad
-            continue
-        try:
-            parser.add_bpmn_str(data, filename=name)
-        except Exception as exc:
-            problems.append(_problem_from(exc, name))
+    for sources, add in ((dmn, parser.add_dmn_str), (bpmn, parser.add_bpmn_str)):  # tables first
+        for name, data in sorted(sources.items()):
+            bad = check_xml_safety(name, data)
+            if bad:
+                problems += bad
+                continue
+            try:
+                add(data, filename=name)
+            except Exception as exc:  # the parser raises many kinds; each becomes a readable problem
+                problems.append(_problem_from(exc, name))
     if problems:
         return [], problems
 

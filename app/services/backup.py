@@ -36,16 +36,22 @@ def _run(cmd: list[str], env: dict):
         raise BackupError(result.stderr.strip() or f"{cmd[0]} failed ({result.returncode})")
 
 
+def _sqlite_copy(source_path, target_path) -> None:
+    """SQLite's online backup API: a consistent copy even while other connections write."""
+    src, dst = sqlite3.connect(source_path), sqlite3.connect(target_path)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
 def backup(db: Database, target: Path) -> Path:
     """Consistent copy while the product keeps running."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     if db.is_sqlite:
-        source_path = make_url(db.url).database
-        with sqlite3.connect(source_path) as src, sqlite3.connect(target) as dst:
-            src.backup(dst)
-        dst.close()
-        src.close()
+        _sqlite_copy(make_url(db.url).database, target)
     else:
         _run(["pg_dump", "--format=custom", "--no-owner", "-f", str(target), *_pg_args(db.url)], _pg_env(db.url))
     return target
@@ -58,11 +64,7 @@ def restore(db: Database, source: Path) -> None:
         raise BackupError(f"no backup file at {source}")
     db.engine.dispose()
     if db.is_sqlite:
-        target_path = make_url(db.url).database
-        with sqlite3.connect(source) as src, sqlite3.connect(target_path) as dst:
-            src.backup(dst)
-        dst.close()
-        src.close()
+        _sqlite_copy(source, make_url(db.url).database)
     else:
         _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
               *_pg_args(db.url), str(source)], _pg_env(db.url))
