@@ -40,8 +40,11 @@ def _check_segregation(session: Session, user: User, task: HumanTask, props: dic
                           "registered or started."))
 
 
-def get_task(session: Session, task_id: str) -> HumanTask:
-    task = session.get(HumanTask, task_id)
+def get_task(session: Session, task_id: str, lock: bool = False) -> HumanTask:
+    """lock: hold the row until the transaction ends (SELECT … FOR UPDATE), so a concurrent claim or
+    hand-over waits and then sees the outcome instead of being overwritten."""
+    task = session.get(HumanTask, task_id, with_for_update=True, populate_existing=True) if lock \
+        else session.get(HumanTask, task_id)
     if task is None:
         raise NotFound(_("No such task: %(id)s", id=task_id))
     return task
@@ -54,6 +57,9 @@ def _check_may_work(user: User, task: HumanTask):
         if task.head_only:
             raise Forbidden(_("Only heads of %(group)s may do this task.", group=task.group_code))
         raise Forbidden(_("This task belongs to %(group)s; you are not a member.", group=task.group_code))
+
+
+check_may_work = _check_may_work  # for the other services: raises Forbidden with the reason
 
 
 def claim(db: Database, user: User, task_id: str) -> None:
@@ -97,7 +103,7 @@ def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 
         instance_id = get_task(session, task_id).instance_id
 
     def step(session, instance, version, live):
-        task = get_task(session, task_id)
+        task = get_task(session, task_id, lock=True)
         if task.state not in OPEN_STATES:
             who = task.completed_by or "?"
             raise Conflict(_("The task was already completed by %(who)s.", who=who), state=task.state)
@@ -178,10 +184,25 @@ def inbox_query(user: User, *, process: str | None = None, state: str | None = N
     return query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
 
 
+def _inbox_order(task: HumanTask):
+    return (task.due_at is None, task.due_at or task.created_at, task.created_at)
+
+
+def inbox_page(session: Session, user: User, limit: int = 200, offset: int = 0, **filters) -> list[HumanTask]:
+    """One page of the inbox. Held tasks OR the queue is read as two index-ordered queries merged here:
+    one OR-ed query would have to sort every matching row, which grows with the department's queue."""
+    if filters.get("scope", "all") not in ("mine", "queue"):
+        wanted = offset + limit
+        parts = [session.scalars(inbox_query(user, **{**filters, "scope": scope}).limit(wanted)).all()
+                 for scope in ("mine", "queue")]
+        merged = sorted({t.id: t for part in parts for t in part}.values(), key=_inbox_order)
+        return merged[offset:offset + limit]
+    return list(session.scalars(inbox_query(user, **filters).limit(limit).offset(offset)))
+
+
 def list_tasks(session: Session, user: User, limit: int = 200, offset: int = 0, **filters) -> list[dict]:
     now = clock.now()
-    rows = session.scalars(inbox_query(user, **filters).limit(limit).offset(offset))
-    return [task_dict(t, now) for t in rows]
+    return [task_dict(t, now) for t in inbox_page(session, user, limit, offset, **filters)]
 
 
 def may_view(user: User, task: HumanTask) -> bool:
