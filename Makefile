@@ -26,6 +26,7 @@ run: setup
 	$(FLASK) db-upgrade
 	$(FLASK) publish
 	$(FLASK) seed-demo
+	$(FLASK) start-standing
 	PORT=$(PORT) $(FLASK) serve --port $(PORT)
 
 test: setup

@@ -51,6 +51,16 @@ def register(app: Flask) -> None:
             else:
                 click.echo(f"unchanged {r['process_id']} version {r['version']}")
 
+    @app.cli.command("start-standing")
+    def start_standing_cmd():
+        """Start the standing processes (start property standing="true") that have no running case."""
+        from .services.standing import start_standing
+        started = start_standing(db)
+        for process_id, instance_id in started:
+            click.echo(f"started {process_id} (case {instance_id})")
+        if not started:
+            click.echo("standing processes already running")
+
     @app.cli.command("seed-demo")
     def seed_demo():
         """Create the demo organisation (password 'demo'); existing users are kept."""

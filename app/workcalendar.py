@@ -85,6 +85,13 @@ def due_at(expression: str | None, start: datetime) -> datetime | None:
     raise BadDueExpression(f"cannot read due expression {expression!r} (use e.g. P10D, PT24H, 2WD or 4WH)")
 
 
+def month_start(start: datetime, months: int = 1) -> datetime:
+    """Midnight (China time) on the first day of the month `months` after start's month, as naive UTC."""
+    local = start + CHINA_OFFSET
+    index = local.year * 12 + (local.month - 1) + months
+    return datetime(index // 12, index % 12 + 1, 1) - CHINA_OFFSET
+
+
 def check_due_expression(expression: str | None) -> str | None:
     try:
         due_at(expression, datetime(2026, 1, 5))

@@ -51,6 +51,16 @@ def deadline(expression: str, start: str | None = None) -> str:
     return workcalendar.due_at(expression, base).replace(tzinfo=_dt.timezone.utc).isoformat()
 
 
+def month_start(months: int = 1) -> str:
+    """ISO time (UTC) of midnight, China time, on the 1st of the month `months` from now (timer expressions)."""
+    return workcalendar.month_start(clock.now(), int(months)).replace(tzinfo=_dt.timezone.utc).isoformat()
+
+
+def today() -> str:
+    """Today's date in China (ISO), e.g. for the month a review covers: today()[:7]."""
+    return (clock.now() + workcalendar.CHINA_OFFSET).date().isoformat()
+
+
 def now_iso() -> str:
     return clock.now().replace(tzinfo=_dt.timezone.utc).isoformat()
 
@@ -95,9 +105,22 @@ SCRIPT_GLOBALS = {
     "timedelta": _dt.timedelta,
     "Decimal": decimal.Decimal,
     "deadline": deadline,
+    "month_start": month_start,
+    "today": today,
     "now_iso": now_iso,
     **{name: _step_function(name) for name in STEP_FUNCTION_NAMES},
 }
+
+
+# builtins that reach files, code or other objects' internals: absent from the sandbox, and named in the
+# refusal at publish time instead of failing as an unknown name when the case runs
+FORBIDDEN_NAMES = ("open", "getattr", "globals", "locals", "vars", "compile", "memoryview", "__builtins__")
+
+
+def _refuse_forbidden_names(tree) -> None:
+    used = sorted({node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id in FORBIDDEN_NAMES})
+    if used:
+        raise ScriptRefused(", ".join(used) + " is not allowed in diagram scripts")
 
 
 @lru_cache(maxsize=4096)
@@ -108,6 +131,7 @@ def _compile_exec(script: str):
         raise ScriptRefused(f"syntax error on line {exc.lineno}: {exc.msg}") from None
     if any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.walk(tree)):
         raise ScriptRefused("import is not allowed in diagram scripts")
+    _refuse_forbidden_names(tree)
     result = compile_restricted_exec(script, filename="<script>")
     if result.errors:
         raise ScriptRefused("; ".join(result.errors))
@@ -116,6 +140,10 @@ def _compile_exec(script: str):
 
 @lru_cache(maxsize=8192)
 def _compile_eval(expression: str):
+    try:
+        _refuse_forbidden_names(ast.parse(expression, mode="eval"))
+    except SyntaxError:
+        pass  # reported by the restricted compiler below
     result = compile_restricted_eval(expression, filename="<expression>")
     if result.errors:
         raise ScriptRefused("; ".join(result.errors))
