@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app app
 
-.PHONY: setup run test bench clean translations
+.PHONY: setup run test bench audit clean translations
 
 setup: $(VENV)/.installed node_modules/.installed translations
 
@@ -34,6 +34,13 @@ test: setup
 
 bench: setup
 	$(BIN)/python -m bench.run_all $(if $(QUICK),--quick,)
+
+# dependency audit (known vulnerabilities of the installed packages; --strict: a package that could not be
+# checked fails the audit) and static security scan of the product code; not part of `make test`
+audit: setup
+	$(BIN)/python -m pip install --quiet -e '.[audit]'
+	$(BIN)/pip-audit --local --strict
+	$(BIN)/bandit -r app -q
 
 clean:
 	rm -rf $(VENV) node_modules

@@ -168,7 +168,7 @@ def test_printable_report(client, db, published):
     iid = run_basic_case(db)
     login(client, "auditor")
     page = client.get(f"/audit/cases/{iid}/report").get_data(as_text=True)
-    assert "window.print()" in page and "@media print" not in page  # print styles live in the stylesheet
+    assert "data-print" in page and "@media print" not in page  # print button (page_actions.js); styles in the stylesheet
     assert "第二稿" in page and "C-1" in page and "auditor" in page
 
 

@@ -15,6 +15,9 @@ from . import bp
 from .util import json_body
 
 
+AUTH_SCHEME = "Bearer"  # the Authorization header scheme of the tokens
+
+
 def _serializer():
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="api-token")
 
@@ -32,7 +35,7 @@ def token():
     if user is None:
         raise Unauthorized(_("Wrong username or password."))
     max_age = current_app.config["API_TOKEN_MAX_AGE"]
-    return {"token": issue_token(user.username), "token_type": "Bearer", "expires_in": max_age,
+    return {"token": issue_token(user.username), "token_type": AUTH_SCHEME, "expires_in": max_age,
             "username": user.username}
 
 

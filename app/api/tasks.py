@@ -8,7 +8,7 @@ from ..services.forms import load_schema
 from ..models import ProcessInstance, ProcessVersion
 from . import bp
 from .auth import require_user
-from .util import flag, json_body
+from .util import count_arg, flag, json_body
 
 
 @bp.get("/tasks")
@@ -20,7 +20,7 @@ def list_tasks(user):
         items = tasks.list_tasks(session, user, process=args.get("process"), state=args.get("state"),
                                  overdue=flag("overdue"), business_key=args.get("business_key"),
                                  scope=args.get("scope", "all"),
-                                 limit=min(int(args.get("limit", 200)), 1000), offset=int(args.get("offset", 0)))
+                                 limit=count_arg("limit", 200, 1000), offset=count_arg("offset", 0, 10**9))
     return {"tasks": items}
 
 

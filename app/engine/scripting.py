@@ -177,7 +177,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
         scope = dict(self.globals)
         scope.update(external_context or {})
         scope.update(context)
-        return eval(_compile_eval(expression), scope)  # noqa: S307 - restricted bytecode
+        return eval(_compile_eval(expression), scope)  # nosec B307 # RestrictedPython bytecode, guarded globals
 
     def execute(self, script, context, external_context=None):
         code = _compile_exec(script)
@@ -185,7 +185,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
         context.update(self.globals)
         context.update(external_context or {})
         try:
-            exec(code, context)  # noqa: S102 - restricted bytecode
+            exec(code, context)  # nosec B102 # RestrictedPython bytecode, guarded globals
         finally:
             self._remove_globals_and_functions_from_context(context, external_context)
         return True

@@ -9,7 +9,7 @@ from ..db import Database
 from ..i18n import _
 from ..models import Attachment, TaskDraft, User
 from .errors import Forbidden, NotFound, ValidationFailed
-from .tasks import get_task, may_view
+from .tasks import check_may_work, get_task, may_view
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
@@ -19,6 +19,7 @@ def save_draft(db: Database, user: User, task_id: str, values: dict) -> None:
         task = get_task(session, task_id)
         if not may_view(user, task):
             raise Forbidden(_("You may not see this task."))
+        check_may_work(user, task)  # a draft is work on the task: auditors and onlookers keep none
         draft = session.get(TaskDraft, (task_id, user.username))
         if draft is None:
             session.add(TaskDraft(task_id=task_id, username=user.username, form_values=values,

@@ -1,5 +1,6 @@
 """Forms: JSON Schema documents referenced by user tasks, and validation of submitted data."""
 import json
+import math
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
@@ -56,12 +57,26 @@ def _message(error, schema: dict) -> str:
     return messages.get(error.validator, error.message)
 
 
+def not_finite(value, path=()):
+    """Paths of NaN / Infinity numbers anywhere in value."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield ".".join(str(p) for p in path) or "_form"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from not_finite(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from not_finite(item, (*path, index))
+
+
 def validate_data(schema: dict, data) -> None:
     """Raise ValidationFailed with per-field messages when data does not satisfy the form's schema."""
     if not isinstance(data, dict):
         raise ValidationFailed(_("The form data must be an object."), {"_form": [_("Wrong type of value.")]})
     validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
     errors: dict[str, list[str]] = {}
+    for field in not_finite(data):  # NaN and Infinity pass JSON Schema bounds but cannot be stored
+        errors.setdefault(field, []).append(_("Wrong type of value."))
     for error in validator.iter_errors(data):
         errors.setdefault(_field_of(error), []).append(_message(error, schema))
     if errors:

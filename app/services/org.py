@@ -13,7 +13,7 @@ from ..models import Group, Membership, PRODUCT_ROLES, User, UserRole
 from .errors import NotFound, ServiceError
 
 GROUPS_FILE = Path(__file__).resolve().parent.parent / "data" / "groups.json"
-DEMO_PASSWORD = "demo"
+DEMO_PASSWORD = "demo"  # nosec B105 # the documented password of the demo users (demo mode only)
 _hasher = PasswordHasher()
 
 

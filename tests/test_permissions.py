@@ -1,0 +1,262 @@
+"""Every route (pages and JSON API, read from app.url_map) × every role, against an expectation table written
+from the rules below, never from observed behaviour. A route missing from the table fails the test.
+
+Roles: a member of each department (the task below belongs to sales), the head of sales, the head of
+another department (quality), the process owner, the auditor, and anonymous.
+
+Rules (README and service docstrings):
+- PUBLIC     sign-in, language choice, static files, the API token and OpenAPI document
+- SIGNED_IN  any signed-in user: inbox pages, lists, own settings, validating model files (changes nothing)
+- STAFF      may start the test process: anyone in a group (no `starterGroups` on it)
+- WORKERS    may claim / complete the sales task: members of sales (heads are members too); never auditors
+- TASK_READ  may see the task: those who may work it, heads of its group, auditors
+- HOLDER     the task is held by `sales`: only the holder delegates
+- HOLDER_HEAD  the holder or a head of the task's group releases it
+- HEAD       heads of the task's group reassign it
+- ANY_HEAD   department workload: any department head
+- CASE_READ  the case (started by `sales`, waiting in sales): its starter, the departments working on it,
+             process owners and auditors
+- AUDITOR    the audit workspace
+- OWNER      the process owner console and model API
+"""
+import io
+import json
+
+import pytest
+from flask import url_for
+from sqlalchemy import select
+
+from app import create_app
+from app.config import PROJECT_ROOT, Config
+from app.migrate import upgrade
+from app.models import HumanTask, ProcessVersion
+from app.services import case_search, drafts, instances, org, publishing, tasks
+from conftest import FIXTURES
+
+GROUPS = [g["code"] for g in json.loads((PROJECT_ROOT / "app" / "data" / "groups.json").read_text("utf-8"))]
+MEMBERS = {f"member:{code}": code for code in GROUPS}
+ROLES = {**MEMBERS, "head:sales": "sales_head", "head:quality": "quality_head",
+         "process_owner": "process_owner", "auditor": "auditor", "anonymous": None}
+EVERYONE = set(ROLES)
+SIGNED_IN = EVERYONE - {"anonymous"}
+STAFF = set(MEMBERS) | {"head:sales", "head:quality"}
+WORKERS = {"member:sales", "head:sales"}
+RULES = {
+    "PUBLIC": EVERYONE, "SIGNED_IN": SIGNED_IN, "STAFF": STAFF, "WORKERS": WORKERS,
+    "TASK_READ": WORKERS | {"auditor"}, "HOLDER": {"member:sales"}, "HOLDER_HEAD": WORKERS,
+    "HEAD": {"head:sales"}, "ANY_HEAD": {"head:sales", "head:quality"},
+    "CASE_READ": WORKERS | {"process_owner", "auditor"}, "AUDITOR": {"auditor"}, "OWNER": {"process_owner"},
+}
+START = {"case_no": "P-1", "amount": "5", "rounds": "0", "customer": "ACME"}
+BPMN = (FIXTURES / "basic" / "loop_review.bpmn").read_text()
+
+# (endpoint, method, rule, fresh task state or None, body)  — body: form dict for pages, JSON for the API
+TABLE = [
+    ("auth.login", "GET", "PUBLIC", None, None),
+    ("auth.login", "POST", "PUBLIC", None, {"username": "sales", "password": "demo"}),
+    ("auth.logout", "POST", "SIGNED_IN", None, {}),
+    ("auth.set_locale", "POST", "PUBLIC", None, {}),
+    ("static", "GET", "PUBLIC", None, None),
+    ("vendor", "GET", "PUBLIC", None, None),
+    ("home.index", "GET", "SIGNED_IN", None, None),
+    ("home.queue", "GET", "SIGNED_IN", None, None),
+    ("home.workload", "GET", "ANY_HEAD", None, None),
+    ("home.bulk", "POST", "SIGNED_IN", "ready", {"action": "claim"}),  # each task is checked: see below
+    ("home.claim", "POST", "WORKERS", "ready", {}),
+    ("home.unclaim", "POST", "HOLDER_HEAD", "held", {}),
+    ("home.assign", "POST", "HEAD", "ready", {"kind": "reassigned", "assignee": "sales"}),
+    ("home.assign", "POST", "HOLDER", "held", {"kind": "delegated", "assignee": "sales_head"}),
+    ("task.show", "GET", "TASK_READ", None, None),
+    ("task.submit", "POST", "WORKERS", "ready", {"action": "complete", "text": "ok"}),
+    ("task.submit", "POST", "WORKERS", "ready", {"action": "save", "text": "draft"}),
+    ("cases.start_list", "GET", "SIGNED_IN", None, None),
+    ("cases.start", "GET", "STAFF", None, None),
+    ("cases.start", "POST", "STAFF", None, START),
+    ("cases.show", "GET", "CASE_READ", None, None),
+    ("cases.diagram", "GET", "CASE_READ", None, None),
+    ("cases.attachment", "GET", "CASE_READ", None, None),
+    ("cases.away", "GET", "SIGNED_IN", None, None),
+    ("cases.away", "POST", "SIGNED_IN", None, {"action": "cancel"}),
+    ("audit.search", "GET", "AUDITOR", None, None),
+    ("audit.export_cases", "GET", "AUDITOR", None, None),
+    ("audit.save_search", "POST", "AUDITOR", None, {"name": "mine"}),
+    ("audit.delete_search", "POST", "AUDITOR", "search", {}),
+    ("audit.case", "GET", "AUDITOR", None, None),
+    ("audit.case_report", "GET", "AUDITOR", None, None),
+    ("audit.export_history", "GET", "AUDITOR", None, None),
+    ("audit.dashboard", "GET", "AUDITOR", None, None),
+    ("audit.verify", "GET", "AUDITOR", None, None),
+    ("audit.versions", "GET", "AUDITOR", None, None),
+    ("audit.version", "GET", "AUDITOR", None, None),
+    ("audit.version_diagram", "GET", "AUDITOR", None, None),
+    ("audit.version_file", "GET", "AUDITOR", None, None),
+    ("console.index", "GET", "OWNER", None, None),
+    ("console.upload", "POST", "OWNER", None, {"action": "validate"}),
+    ("console.edit", "GET", "OWNER", None, None),
+    ("console.diff", "GET", "OWNER", None, None),
+    ("console.migrate", "GET", "OWNER", None, None),
+    ("console.migrate", "POST", "OWNER", None, {}),
+    ("console.process", "GET", "OWNER", None, None),
+    # JSON API (bearer tokens)
+    ("api.token", "POST", "PUBLIC", None, {"username": "sales", "password": "demo"}),
+    ("api.openapi", "GET", "PUBLIC", None, None),
+    ("api.list_processes", "GET", "SIGNED_IN", None, None),
+    ("api.start", "POST", "STAFF", None, {"data": {"case_no": "P-2", "amount": 1}}),
+    ("api.list_tasks", "GET", "SIGNED_IN", None, None),
+    ("api.get_task", "GET", "TASK_READ", None, None),
+    ("api.claim", "POST", "WORKERS", "ready", {}),
+    ("api.unclaim", "POST", "HOLDER_HEAD", "held", {}),
+    ("api.complete", "POST", "WORKERS", "ready", {"data": {"text": "ok"}}),
+    ("api.reassign", "POST", "HEAD", "ready", {"assignee": "sales"}),
+    ("api.delegate", "POST", "HOLDER", "held", {"assignee": "sales_head"}),
+    ("api.get_instance", "GET", "CASE_READ", None, None),
+    ("api.events", "GET", "CASE_READ", None, None),
+    ("api.list_escalations", "GET", "SIGNED_IN", None, None),
+    ("api.notification_settings", "GET", "SIGNED_IN", None, None),
+    ("api.change_notification_settings", "PUT", "SIGNED_IN", None, {"daily_digest": False}),
+    ("api.validate_models", "POST", "SIGNED_IN", None, None),
+    ("api.publish_models", "POST", "OWNER", None, None),
+    ("api.list_models", "GET", "OWNER", None, None),
+    ("api.version_file", "GET", "OWNER", None, None),
+    ("api.diff", "GET", "OWNER", None, None),
+    ("api.drafts", "GET", "OWNER", None, None),
+    ("api.save_draft", "PUT", "OWNER", None, {"content": BPMN}),
+    ("api.validate_drafts", "POST", "OWNER", None, {}),
+    ("api.publish_drafts", "POST", "OWNER", None, {}),
+    ("api.migration_dry_run", "POST", "OWNER", None, {}),
+    ("api.migrate", "POST", "OWNER", None, {"instance_ids": []}),
+]
+
+
+class World:
+    """A module-wide SQLite product with the test diagram published and one case waiting in sales."""
+
+    def __init__(self, tmp):
+        url = f"sqlite:///{tmp / 'matrix.sqlite3'}"
+        upgrade(url)
+        self.app = create_app(Config(DATABASE_URL=url, TESTING=True, WTF_CSRF_ENABLED=False,
+                                     SECRET_KEY="matrix", LOGIN_RATE_LIMIT="10000 per minute",
+                                     PROCESSES_DIR=FIXTURES / "basic", FORMS_DIR=FIXTURES / "basic"))
+        self.db = self.app.extensions["db"]
+        with self.db.session() as session:
+            org.seed_demo(session)
+            publishing.publish(session, publishing.collect_paths([FIXTURES / "basic"], None), "tester")
+            self.version_id = session.scalar(select(ProcessVersion.id))
+        self.instance_id, self.task_id = self.new_case()
+        sales = self.user("sales")
+        self.attachment = drafts.store_attachment(self.db, sales, "file", "a.pdf", "application/pdf", b"%PDF",
+                                                  instance_id=self.instance_id)
+        self.tokens = {}
+        client = self.app.test_client()
+        for role, username in ROLES.items():
+            if username:
+                self.tokens[role] = client.post("/api/v1/auth/token", json={
+                    "username": username, "password": "demo"}).get_json()["token"]
+
+    def user(self, username):
+        with self.db.session() as session:
+            return org.get_user(session, username)
+
+    def new_case(self, state: str = "ready"):
+        iid = instances.start_instance(self.db, "loop_review", {"case_no": "M-1", "amount": 5, "rounds": 0},
+                                       "sales")
+        with self.db.session() as session:
+            task_id = session.scalar(select(HumanTask.id).where(HumanTask.instance_id == iid))
+        if state == "held":
+            tasks.claim(self.db, self.user("sales"), task_id)
+        return iid, task_id
+
+    def new_search(self) -> int:
+        with self.db.session() as session:
+            return case_search.save_search(session, self.user("auditor"), "s", {}, None).id
+
+    def url(self, endpoint: str, fresh: str | None) -> str:
+        iid, task_id = (self.new_case(fresh) if fresh in ("ready", "held") else (self.instance_id, self.task_id))
+        values = {"task_id": task_id, "instance_id": iid, "process_id": "loop_review",
+                  "attachment_id": self.attachment, "version_id": self.version_id, "version": 1,
+                  "search_id": self.new_search() if fresh == "search" else 0, "fmt": "csv", "code": "en",
+                  "file_name": "loop_review.bpmn", "name": "loop_review.bpmn"}
+        package, filename = {"static": (None, "app.css"),
+                             "vendor": ("bpmn-js", "bpmn-viewer.production.min.js")}.get(endpoint, (None, None))
+        rule = next(r for r in self.app.url_map.iter_rules() if r.endpoint == endpoint)
+        args = {k: values[k] for k in rule.arguments if k in values}
+        if filename:
+            args["filename"] = filename
+            if package:
+                args["package"] = package
+        with self.app.test_request_context():
+            query = {"from": 1, "to": 1} if endpoint in ("api.diff", "console.diff") else {}
+            return url_for(endpoint, **args, **query)
+
+    def request(self, role: str, endpoint: str, method: str, fresh, body):
+        url = self.url(endpoint, fresh)
+        client = self.app.test_client()
+        username = ROLES[role]
+        if endpoint.startswith("api."):
+            headers = {"Authorization": "Bearer " + self.tokens[role]} if username else {}
+            if endpoint in ("api.validate_models", "api.publish_models"):
+                return client.open(url, method=method, headers=headers,
+                                   data={"files": (io.BytesIO(BPMN.encode()), "loop_review.bpmn")},
+                                   content_type="multipart/form-data")
+            return client.open(url, method=method, headers=headers, json=body)
+        if username:
+            with client.session_transaction() as session:
+                session["_user_id"], session["_fresh"] = username, True
+        return client.open(url, method=method, data=body)
+
+
+def denied(response) -> bool:
+    """Refused for want of rights: 401, 403, or sent to the sign-in page to come back (`next=`) afterwards
+    (signing out also ends on the sign-in page, without a way back)."""
+    if response.status_code in (401, 403):
+        return True
+    location = response.headers.get("Location", "")
+    return response.status_code == 302 and "/login" in location and "next=" in location
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    world = World(tmp_path_factory.mktemp("matrix"))
+    yield world
+    world.db.dispose()
+
+
+def test_the_table_covers_every_route(world):
+    routes = {(r.endpoint, m) for r in world.app.url_map.iter_rules() for m in r.methods - {"HEAD", "OPTIONS"}}
+    table = {(e, m) for e, m, *_ in TABLE}
+    assert routes - table == set(), "routes without an expectation: add them to TABLE"
+    assert table - routes == set(), "expectations for routes that do not exist"
+
+
+def test_every_route_and_role_is_allowed_or_refused_as_the_rules_say(world):
+    unexpected_allows, unexpected_denials, errors = [], [], []
+    for endpoint, method, rule, fresh, body in TABLE:
+        for role in ROLES:
+            response = world.request(role, endpoint, method, fresh, body)
+            label = f"{method} {endpoint} as {role}: {response.status_code}"
+            if response.status_code >= 500:
+                errors.append(label)
+            elif role in RULES[rule] and denied(response):
+                unexpected_denials.append(label)
+            elif role not in RULES[rule] and not denied(response):
+                unexpected_allows.append(label)
+    assert unexpected_allows == []
+    assert unexpected_denials == []
+    assert errors == []
+
+
+def test_bulk_claim_only_claims_what_the_user_may_work(world):
+    for role, expected in (("member:finance", None), ("auditor", None), ("member:sales", "sales")):
+        _iid, task_id = world.new_case()
+        client = world.app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"], session["_fresh"] = ROLES[role], True
+        assert client.post("/queue/bulk", data={"action": "claim", "task_id": task_id}).status_code == 302
+        with world.db.session() as session:
+            assert session.get(HumanTask, task_id).claimed_by == expected, role
+    _iid, task_id = world.new_case()
+    client = world.app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"], session["_fresh"] = "sales", True
+    refused = client.post("/queue/bulk", data={"action": "reassign", "task_id": task_id, "assignee": "sales"})
+    assert refused.status_code == 403  # members may not reassign, in bulk either
