@@ -139,12 +139,7 @@ def run_on(url: str, rounds: int, workers: int) -> dict:
     results: dict = {}
     with server.gunicorn(url, workers) as (port, _proc):
         api = server.Api(port)
-        tokens = {}
-        for user in users:
-            status, body = api.call("POST", "/api/v1/auth/token", {"username": user, "password": "demo"})
-            if status != 200:
-                raise RuntimeError(f"sign-in of {user} failed: {status} {body}")
-            tokens[user] = body["token"]
+        tokens = server.tokens(port, users)
         all_rounds = []
         for kind in KINDS:
             cases, began = Cases(api, tokens, kind), time.perf_counter()

@@ -101,10 +101,11 @@ class Api:
             conn.close()
 
 
-def tokens(port: int) -> dict:
+def tokens(port: int, users=None) -> dict:
+    """Bearer tokens of the demo users (default: the lane users), signed in through the API."""
     api = Api(port)
     out = {}
-    for user in LANE_USERS:
+    for user in users or LANE_USERS:
         status, body = api.call("POST", "/api/v1/auth/token", {"username": user, "password": "demo"})
         if status != 200:
             raise RuntimeError(f"sign-in of {user} failed: {status} {body}")
