@@ -29,6 +29,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_mapping(config.as_dict())
     app.extensions["db"] = Database(config.DATABASE_URL)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # the engine logs every task state change at INFO
 
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
