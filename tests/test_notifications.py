@@ -80,6 +80,17 @@ def test_a_task_assigned_to_someone_is_mailed_to_them_only(app, db, timer_proces
     assert len(smtp.to("quality@example.com")) == 1
 
 
+def test_a_head_reassigning_a_task_mails_the_new_holder(app, db, api, timer_processes, smtp, emails):
+    start_complaint(db, RECEIVED)
+    background.send_notifications(app)
+    task_id = _task_id(db, "handle")
+    response = api("quality_head").post(f"/api/v1/tasks/{task_id}/reassign", json={"assignee": "quality"})
+    assert response.status_code == 200 and response.get_json()["claimed_by"] == "quality"
+    assert _outbox(db)[-1] == ("assigned", None, "quality", "pending")
+    background.send_notifications(app)
+    assert [m["subject"] for m in smtp.to("quality@example.com")][1:] == ["任务已指派给您：处理投诉"]
+
+
 def test_daily_digest_replaces_single_mails_for_those_who_choose_it(app, db, api, timer_processes, smtp, emails):
     quality = api("quality")
     assert quality.get("/api/v1/notifications/settings").get_json() == {

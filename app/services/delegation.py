@@ -10,7 +10,7 @@ from ..db import Database
 from ..i18n import _
 from ..models import HumanTask, OPEN_STATES, Substitution, User
 from ..workcalendar import CHINA_OFFSET
-from . import audit, org
+from . import audit, notifications, org
 from .errors import Conflict, Forbidden, ServiceError
 from .tasks import claim, get_task, may_work
 
@@ -89,6 +89,8 @@ def _hand(session: Session, task: HumanTask, to: str | None, event: str, actor: 
         .values(state="claimed" if to else "ready", claimed_by=to))
     if result.rowcount != 1:
         raise Conflict(_("The task changed in the meantime; please reload."))
+    if to:
+        notifications.task_assigned(session, task, to)
     audit.record(session, event, instance_id=task.instance_id, actor=actor, task_id=task.id,
                  element_id=task.task_name, data=data)
 
