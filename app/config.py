@@ -40,10 +40,6 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = env.get("SESSION_COOKIE_SECURE", "0") == "1"
         self.PERMANENT_SESSION_LIFETIME = int(env.get("SESSION_LIFETIME", 8 * 3600))
-        # optimistic-lock retries before a concurrent change is reported to the user
-        self.STEP_RETRIES = int(env.get("STEP_RETRIES", 5))
-        # live workflows kept per web worker between requests
-        self.WORKFLOW_CACHE_SIZE = int(env.get("WORKFLOW_CACHE_SIZE", 256))
         # pages: times shown in this zone; idle sign-out; failed sign-ins allowed per address; upload size
         self.BABEL_DEFAULT_TIMEZONE = env.get("DISPLAY_TIMEZONE", "Asia/Shanghai")
         self.SESSION_IDLE_MINUTES = int(env.get("SESSION_IDLE_MINUTES", 60))

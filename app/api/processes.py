@@ -1,4 +1,3 @@
-from flask import current_app
 
 from .. import get_db
 from ..services import cases, instances, publishing

@@ -1,5 +1,4 @@
 """Running workflows: start, advance, list and complete human tasks. Raises EngineError on failure."""
-import time
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -11,7 +10,7 @@ from . import timers  # noqa: F401  (timers read the product clock)
 from .compaction import compact
 from .scripting import ScriptRefused, make_script_engine, step_functions  # noqa: F401 (re-exported)
 from .specs import SpecBundle
-from .state import LiveWorkflow, mark_saved
+from .state import LiveWorkflow
 
 HUMAN = (UserTaskMixin, ManualTaskMixin)
 _ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
@@ -147,17 +146,7 @@ def workflow_data(live: LiveWorkflow) -> dict:
     return data
 
 
-def completed_elements(live: LiveWorkflow) -> list[str]:
-    return [t.task_spec.bpmn_id for t in live.workflow.tasks.values()
-            if t._state == TaskState.COMPLETED and getattr(t.task_spec, "bpmn_id", None)]
 
-
-def saved(live: LiveWorkflow, started_at: float) -> None:
-    mark_saved(live, started_at)
-
-
-def clock() -> float:
-    return time.time()
 
 
 def linked_starts(live: LiveWorkflow, since: float) -> list[dict]:
@@ -185,4 +174,3 @@ def evaluate_for_task(live: LiveWorkflow, task_id: str, expression: str, data: d
         raise EngineError(f"script refused: {exc}", task.task_spec.bpmn_id) from exc
     except Exception as exc:  # noqa: BLE001 - any error of the expression itself
         raise EngineError(f"{expression!r}: {exc.__class__.__name__}: {exc}", task.task_spec.bpmn_id) from exc
-

@@ -14,5 +14,6 @@ from .model_drafts import ModelDraft
 __all__ = [
     "Base", "Group", "User", "Membership", "UserRole", "PRODUCT_ROLES", "ProcessVersion",
     "ProcessInstance", "WorkflowTask", "HumanTask", "OPEN_STATES", "AuditEvent", "Timer",
-    "Escalation", "NotificationSetting", "OutboxMessage",
+    "Escalation", "NotificationSetting", "OutboxMessage", "BusinessSequence", "AuditChainHead", "SavedSearch",
+    "Attachment", "Substitution", "TaskDraft", "ModelDraft",
 ]

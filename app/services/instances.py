@@ -17,7 +17,6 @@ from .forms import load_schema, validate_data
 from .publishing import latest_version
 
 log = logging.getLogger(__name__)
-RETRYABLE = (StaleDataError,)
 # returned by a step that found nothing to do: the instance is not saved (e.g. timers another worker fires)
 NOTHING_TO_SAVE = object()
 

@@ -44,11 +44,6 @@ def build_sources(files: dict[str, bytes]) -> tuple[SourceSet, list[Problem]]:
     return sources, problems
 
 
-def files_of(sources: SourceSet) -> set[str]:
-    names = set(sources.bpmn) | set(sources.dmn) | set(sources.forms)
-    return names | {f"i18n/{pid}.en.json" for pid in sources.labels_en}
-
-
 def complete_from_version(session: Session, files: dict[str, bytes], process_id: str | None) -> dict[str, bytes]:
     """The files of the process's latest published version, replaced by the given ones of the same name."""
     if not process_id:

@@ -10,7 +10,7 @@ from ..models import HumanTask, OPEN_STATES, ProcessInstance, ProcessVersion, Us
 from ..settings import number
 from . import audit, refusals
 from .errors import Conflict, Forbidden, NotFound, ServiceError
-from .forms import load_schema, validate_data
+from .forms import validate_data
 from .instances import run_step
 
 
