@@ -214,3 +214,11 @@ def test_validate_answers_every_mangled_variant_of_a_good_diagram(api):
                                                              "complaint_comp.dmn": dmn})
         assert response.status_code == 200, (round_no, response.get_data()[:300])
         assert isinstance(response.get_json()["problems"], list)
+
+
+def test_migration_requests_refuse_true_and_false_as_numbers(api, db):
+    owner = api("process_owner")
+    for body in ({"to_version": False}, {"instance_ids": [True]}):
+        response = owner.post("/api/v1/models/loop_review/migrations/dry-run", json=body)
+        assert response.status_code == 400, (body, response.get_json())
+        assert response.get_json()["error"]["message"]

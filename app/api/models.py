@@ -107,18 +107,22 @@ def publish_drafts(user, process_id):
         return {"published": model_drafts.publish_working_set(session, process_id, user.username)}
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # JSON true/false are not numbers
+
+
 def _ids(body) -> list[int] | None:
     ids = body.get("instance_ids")
     if ids is None:
         return None
-    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+    if not isinstance(ids, list) or not all(_is_number(i) for i in ids):
         raise ServiceError(_("\"instance_ids\" must be a list of case numbers."))
     return ids
 
 
 def _to_version(body) -> int | None:
     value = body.get("to_version")
-    if value is not None and not isinstance(value, int):
+    if value is not None and not _is_number(value):
         raise ServiceError(_("\"to_version\" must be a version number."))
     return value
 
