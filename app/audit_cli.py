@@ -4,7 +4,7 @@ import sys
 import click
 from flask import Flask
 
-from .services import audit_chain
+from .services.audit import audit_chain
 
 
 def describe(problem: audit_chain.Problem) -> str:

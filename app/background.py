@@ -11,7 +11,8 @@ import time
 
 from flask import Flask
 
-from .services import escalations, mailer, timers
+from .services.cases import escalations, timers
+from .services.notifications import mailer
 from .settings import number
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from .services import org, publishing
+from .services.organisation import org
+from .services.modelling import publishing
 from .services.errors import PublishRefused, ServiceError
 
 
@@ -54,7 +55,7 @@ def register(app: Flask) -> None:
     @app.cli.command("start-standing")
     def start_standing_cmd():
         """Start the standing processes (start property standing="true") that have no running case."""
-        from .services.standing import start_standing
+        from .services.cases.standing import start_standing
         started = start_standing(db)
         for process_id, instance_id in started:
             click.echo(f"started {process_id} (case {instance_id})")
@@ -110,7 +111,7 @@ def register(app: Flask) -> None:
     @click.argument("target", type=click.Path(path_type=Path))
     def backup_cmd(target):
         """Back up the database while the product runs (SQLite online backup or pg_dump)."""
-        from .services.backup import BackupError, backup
+        from .services.operations.backup import BackupError, backup
         try:
             click.echo(f"backup written to {backup(db, target)}")
         except BackupError as exc:
@@ -122,7 +123,7 @@ def register(app: Flask) -> None:
     @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
     def restore_cmd(source, yes):
         """Replace the database with a backup (stop the web server and workers first)."""
-        from .services.backup import BackupError, restore
+        from .services.operations.backup import BackupError, restore
         if not yes:
             click.confirm(f"Replace all data in the database with {source}?", abort=True)
         try:

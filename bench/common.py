@@ -147,7 +147,8 @@ def make_app(url: str, sources: list[Path]):
     import logging
     from app import create_app
     from app.config import Config
-    from app.services import org, publishing
+    from app.services.organisation import org
+    from app.services.modelling import publishing
     app = create_app(Config(DATABASE_URL=url, SECRET_KEY="bench", TESTING=False))
     logging.getLogger().setLevel(logging.WARNING)
     with app.extensions["db"].session() as session:

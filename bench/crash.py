@@ -5,7 +5,7 @@ Clients start cases of the ten-step diagram and of a diagram whose user task has
 non-interrupting timer (bench/crash_fixtures/crash_timer.bpmn), and complete tasks through the JSON API;
 a separate process fires due timers every half second. After the last restart (and once every timer that
 fell due has fired) the checks are:
-- every instance deserializes (its live workflow loads through app.services.store.load_live);
+- every instance deserializes (its live workflow loads through app.services.cases.store.load_live);
 - every acknowledged start and completion (a 201/200 the client received) is in the database, completions
   with exactly one `completed` audit event;
 - the open human tasks of each instance are exactly the ready user tasks of its workflow;
@@ -153,7 +153,7 @@ def verify(url: str, ledger: Ledger) -> dict:
     from app.config import Config
     from app.engine import runner, timers as engine_timers
     from app.models import AuditEvent, HumanTask, OPEN_STATES, ProcessInstance, Timer
-    from app.services import store
+    from app.services.cases import store
     app = create_app(Config(DATABASE_URL=url, SECRET_KEY="crash", TESTING=False))
     db = app.extensions["db"]
     found = {"instances": 0, "not_deserializable": [], "task_table_mismatch": [], "timer_table_mismatch": [],

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from app.engine import runner
 from app.models import HumanTask, OPEN_STATES
-from app.services import instances, store, tasks
+from app.services.cases import instances, store, tasks
 from app.services.errors import Forbidden
-from app.services.forms import load_schema
-from app.services.publishing import latest_version
+from app.services.modelling.forms import load_schema
+from app.services.modelling.publishing import latest_version
 
 
 def fill(schema: dict, key: str = "") -> object:

@@ -1,6 +1,6 @@
 """Inbox at scale: open human tasks bulk-inserted (5 per instance, across departments, a fifth claimed,
 due dates from a month ago to a month ahead); p50/p95 of the product's inbox queries
-(app.services.tasks.inbox_query, first page of 50) at 1k, 10k and 100k tasks, on SQLite and PostgreSQL.
+(app.services.cases.tasks.inbox_query, first page of 50) at 1k, 10k and 100k tasks, on SQLite and PostgreSQL.
 Target: p95 <= 50 ms at 100k and <= 1.5x the 1k figure.
 
     python -m bench.inbox_scale [--quick]
@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 
 from app import clock
 from app.models import Group, HumanTask, Membership, ProcessInstance, ProcessVersion, User
-from app.services.tasks import inbox_page, inbox_query
+from app.services.cases.tasks import inbox_page, inbox_query
 
 from . import common
 

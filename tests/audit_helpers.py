@@ -3,7 +3,7 @@ with direct database access (append-only triggers switched off for one statement
 from sqlalchemy import select, text
 
 from app.models import HumanTask, User
-from app.services import instances, tasks
+from app.services.cases import instances, tasks
 
 
 def user(db, username):
@@ -47,7 +47,7 @@ def tamper(db, statement: str, **params) -> None:
 def publish_audit_fixture(db):
     """audit_review: the review loop with diagram layout and contact fields (contactFields property)."""
     from pathlib import Path
-    from app.services import publishing
+    from app.services.modelling import publishing
     fixtures = Path(__file__).parent / "fixtures"
     with db.session() as session:
         return publishing.publish(session, publishing.collect_paths([fixtures / "audit"], fixtures / "basic"),

@@ -10,7 +10,8 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from app.config import Config
 from app.migrate import upgrade
-from app.services import org, publishing
+from app.services.organisation import org
+from app.services.modelling import publishing
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")

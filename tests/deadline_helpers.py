@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 
 from app import clock
 from app.models import AuditEvent, User
-from app.services import instances, publishing
+from app.services.cases import instances
+from app.services.modelling import publishing
 
 TIMER_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "timers"
 CHINA = timedelta(hours=8)

@@ -7,7 +7,9 @@ from sqlalchemy import select
 
 from app import clock
 from app.models import HumanTask, OPEN_STATES, ProcessInstance
-from app.services import instances, org, publishing, tasks, timers
+from app.services.cases import instances, tasks, timers
+from app.services.organisation import org
+from app.services.modelling import publishing
 
 ROOT = Path(__file__).resolve().parents[1]
 PROCESSES = ROOT / "processes"

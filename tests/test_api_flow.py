@@ -72,7 +72,7 @@ def test_permissions_and_errors(api, published, client):
 
 
 def test_claimed_task_is_held(api, published, db):
-    from app.services import org
+    from app.services.organisation import org
     with db.session() as session:
         org.create_user(session, "sales2", "pw", groups=["sales"])
     sales, sales2 = api("sales"), api("sales2", "pw")

@@ -10,7 +10,9 @@ from schemathesis import GenerationMode
 from app import create_app
 from app.config import Config
 from app.migrate import upgrade
-from app.services import instances, org, publishing
+from app.services.cases import instances
+from app.services.organisation import org
+from app.services.modelling import publishing
 from conftest import FIXTURES, _truncate_postgres
 
 EXAMPLES = 15  # per operation and generation mode

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import select, text
 
 from app.models import AuditEvent
-from app.services import audit_chain, tasks
+from app.services.audit import audit_chain
+from app.services.cases import tasks
 from app.services.errors import ServiceError
 
 from audit_helpers import open_task, run_basic_case, tamper, user

@@ -1,7 +1,8 @@
 """Issue 7: an auditor sees the complete history of a case - every step with who, when, the data entered
 and what changed - and customer contact data stays masked for those whose groups do not work the case."""
 from app.models import ProcessInstance
-from app.services import case_history, instances, masking, tasks
+from app.services.audit import case_history, masking
+from app.services.cases import instances, tasks
 
 from audit_helpers import login, open_task, publish_audit_fixture, run_audit_case, run_basic_case, user
 

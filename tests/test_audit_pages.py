@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from app import clock
-from app.services import org
+from app.services.organisation import org
 
 from audit_helpers import login, open_task, run_basic_case, tamper, user
 

@@ -5,7 +5,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from app import clock
-from app.services import instances, reports, tasks
+from app.services.cases import instances, tasks
+from app.services.audit import reports
 
 from audit_helpers import login, open_task, user
 

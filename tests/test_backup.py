@@ -2,8 +2,9 @@
 from sqlalchemy import select
 
 from app.models import HumanTask, ProcessInstance
-from app.services import instances, org, tasks
-from app.services.backup import backup, restore
+from app.services.cases import instances, tasks
+from app.services.organisation import org
+from app.services.operations.backup import backup, restore
 
 
 def _open(db, iid):

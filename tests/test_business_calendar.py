@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.models import HumanTask, Timer
-from app.services import instances, timers
+from app.services.cases import instances, timers
 from app.workcalendar import due_at
 
 from deadline_helpers import (  # noqa: F401  (fixtures)

@@ -6,7 +6,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, WorkflowTask
-from app.services import instances, migration, model_drafts, org, publishing, tasks, versions
+from app.services.cases import instances, migration, tasks
+from app.services.modelling import model_drafts, publishing, versions
+from app.services.organisation import org
 from conftest import FIXTURES
 
 COMP = FIXTURES / "console" / "compensation"
@@ -150,7 +152,7 @@ def test_migration_rewrites_every_stored_task_row(db, tmp_path):
     # nothing stored is left behind from the old tree: every live row belongs to the migrated workflow
     with db.session() as session:
         inst = session.get(ProcessInstance, iid)
-        from app.services import store
+        from app.services.cases import store
         live = store.load_live(session, inst)
         assert {str(t) for t in live.workflow.tasks} == set(after)
 

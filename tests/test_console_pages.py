@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from app.services import instances
+from app.services.cases import instances
 from conftest import FIXTURES
 from tests.web_helpers import login
 

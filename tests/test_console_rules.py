@@ -1,7 +1,7 @@
 """Modelling rules: each rule's message names the element to highlight (no database needed)."""
 import pytest
 
-from app.services.model_rules import rule_problems
+from app.services.modelling.model_rules import rule_problems
 
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions '
         'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">'

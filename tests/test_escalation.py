@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from app import background, clock
 from app.models import Escalation, HumanTask
-from app.services import escalations, instances, publishing, tasks, timers
+from app.services.cases import escalations, instances, tasks, timers
+from app.services.modelling import publishing
 from app.services.errors import PublishRefused
 
 from deadline_helpers import (  # noqa: F401  (fixtures)

@@ -5,7 +5,8 @@ from sqlalchemy import select
 
 from app import clock
 from app.models import AuditEvent, ProcessInstance, Timer
-from app.services import instances, publishing, timers
+from app.services.cases import instances, timers
+from app.services.modelling import publishing
 from conftest import FIXTURES
 
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from app import create_app
 from app.config import PROJECT_ROOT, Config
 from app.services.errors import ValidationFailed
-from app.services.forms import validate_data
+from app.services.modelling.forms import validate_data
 
 FORMS = {p.name: json.loads(p.read_text("utf-8")) for p in sorted((PROJECT_ROOT / "forms").glob("*.json"))}
 KNOWN = {"$schema", "title", "description", "type", "properties", "required", "additionalProperties", "minLength",

@@ -6,7 +6,8 @@ from sqlalchemy import select, update
 
 from app import background, clock
 from app.models import HumanTask, OutboxMessage, User
-from app.services import escalations, notifications
+from app.services.cases import escalations
+from app.services.notifications import notifications
 
 from deadline_helpers import (  # noqa: F401  (fixtures)
     china, free_port, start_complaint, USE, real_clock_afterwards, no_outside_smtp, smtp, emails, timer_processes,

@@ -30,7 +30,10 @@ from app import create_app
 from app.config import PROJECT_ROOT, Config
 from app.migrate import upgrade
 from app.models import HumanTask, ProcessVersion
-from app.services import case_search, drafts, instances, org, publishing, tasks
+from app.services.audit import case_search
+from app.services.cases import drafts, instances, tasks
+from app.services.organisation import org
+from app.services.modelling import publishing
 from conftest import FIXTURES
 
 GROUPS = [g["code"] for g in json.loads((PROJECT_ROOT / "app" / "data" / "groups.json").read_text("utf-8"))]

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from app.models import AuditEvent, HumanTask, ProcessInstance
-from app.services import tasks
+from app.services.cases import tasks
 from app.services.errors import Forbidden, ValidationFailed
 from tests.complaint_helpers import INVESTIGATION, desk  # noqa: F401 (fixture)
 

@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from app import clock
 from app.models import AuditEvent, Escalation, ProcessVersion, Timer
-from app.services import numbering, publishing
+from app.services.cases import numbering
+from app.services.modelling import publishing
 from app.services.errors import PublishRefused
 from tests.complaint_helpers import COMPLAINT_SOURCES, INVESTIGATION, desk  # noqa: F401 (fixture)
 from tests.process_helpers import FORMS, PROCESSES, product_sources

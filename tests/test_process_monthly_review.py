@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.models import ProcessInstance
-from app.services.standing import start_standing
+from app.services.cases.standing import start_standing
 from process_helpers import Desk, product_sources, publish
 
 REVIEW = {"reviewed_count": 4, "penalties_decided": "生产部扣罚 200 元", "published_on": "2026-12-08"}

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.models import ProcessInstance
-from app.services import escalations
+from app.services.cases import escalations
 from app.services.errors import Forbidden, ValidationFailed
 from repair_helpers import T0, publish_repair
 

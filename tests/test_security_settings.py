@@ -9,7 +9,8 @@ from flask import url_for
 
 from app import create_app
 from app.config import PROJECT_ROOT, Config
-from app.services import mailer, org
+from app.services.notifications import mailer
+from app.services.organisation import org
 from conftest import FIXTURES
 
 SECRET_PATTERNS = {

@@ -4,7 +4,8 @@ import pytest
 from sqlalchemy import select
 
 from app.models import HumanTask
-from app.services import org, publishing
+from app.services.organisation import org
+from app.services.modelling import publishing
 from conftest import FIXTURES
 from tests.web_helpers import login
 

@@ -5,7 +5,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, WorkflowTask
-from app.services import instances, org, publishing, tasks
+from app.services.cases import instances, tasks
+from app.services.organisation import org
+from app.services.modelling import publishing
 from app.services.errors import Conflict, PublishRefused, StepFailed
 from conftest import FIXTURES
 
@@ -217,7 +219,7 @@ def test_loop_of_400_rounds_keeps_working(db, published):
         tasks.complete(db, sales, open_["draft"], {"text": f"v{round_}"})
         if round_ % 100 == 0:  # also from a cold start: reload from the database
             with db.session() as session:
-                from app.services.store import live_cache
+                from app.services.cases.store import live_cache
                 live_cache(session).clear()
         open_ = _open_tasks(db, iid)
         assert list(open_) == ["review"], f"round {round_}: {open_}"

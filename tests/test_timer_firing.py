@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app import clock, create_app
 from app.config import Config
 from app.models import HumanTask, ProcessInstance, Timer
-from app.services import escalations, timers
+from app.services.cases import escalations, timers
 
 from deadline_helpers import (  # noqa: F401  (fixtures)
     china, events, start_complaint, USE, real_clock_afterwards, no_outside_smtp, timer_processes,
@@ -95,7 +95,7 @@ WORKER = textwrap.dedent("""
     from datetime import datetime
     from app import clock, create_app
     from app.config import Config
-    from app.services import escalations, timers
+    from app.services.cases import escalations, timers
     clock.set_now(datetime.fromisoformat(sys.argv[1]))
     app = create_app(Config(DATABASE_URL=sys.argv[2], SECRET_KEY="test", TESTING=True))
     db = app.extensions["db"]

@@ -2,7 +2,7 @@
 and the reason; an expression that needs case data is accepted."""
 import pytest
 
-from app.services import publishing
+from app.services.modelling import publishing
 from app.services.errors import PublishRefused
 
 from deadline_helpers import (  # noqa: F401  (fixtures)

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from app import clock
 from app.models import User
-from app.services import org
+from app.services.organisation import org
 from tests.web_helpers import login
 
 

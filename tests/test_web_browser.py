@@ -15,7 +15,8 @@ from app import create_app
 from app.clock import now
 from app.config import PROJECT_ROOT, Config
 from app.migrate import upgrade
-from app.services import org, publishing
+from app.services.organisation import org
+from app.services.modelling import publishing
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

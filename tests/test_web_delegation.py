@@ -5,7 +5,8 @@ from sqlalchemy import select
 
 from app import clock
 from app.models import AuditEvent, HumanTask
-from app.services import delegation, org
+from app.services.cases import delegation
+from app.services.organisation import org
 from tests.web_helpers import login, open_task, start_case
 
 

@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from app import clock
-from app.services import org
+from app.services.organisation import org
 from tests.web_helpers import finish_draft, login, open_task, start_case
 
 
@@ -106,7 +106,7 @@ def open_task_instance(db, task_id):
 
 
 def test_escalations_of_overdue_tasks_show_in_the_heads_inbox(app, client, published, db):
-    from app.services import escalations
+    from app.services.cases import escalations
     start_case(login(client, "sales"), case_no="ESC-1")
     clock.set_now(clock.now() + timedelta(days=3))
     try:

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from app import create_app
 from app.config import Config
 from app.models import Attachment, ProcessInstance
-from app.services import org, publishing
+from app.services.organisation import org
+from app.services.modelling import publishing
 from tests.conftest import FIXTURES
 from tests.web_helpers import login, open_task
 

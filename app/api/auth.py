@@ -9,7 +9,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from .. import get_db
 from ..extensions import csrf
 from ..i18n import _
-from ..services import org
+from ..services.organisation import org
 from ..services.errors import Forbidden, Unauthorized
 from . import bp
 from .util import json_body

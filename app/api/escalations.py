@@ -1,7 +1,8 @@
 """Escalations addressed to me or my groups; my e-mail notification choice (per event or daily digest)."""
 from .. import get_db
 from ..i18n import _
-from ..services import escalations, notifications
+from ..services.cases import escalations
+from ..services.notifications import notifications
 from ..services.errors import ServiceError
 from . import bp
 from .auth import require_user

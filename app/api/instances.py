@@ -1,5 +1,6 @@
 from .. import get_db
-from ..services import audit, cases, instances, masking
+from ..services.audit import audit, masking
+from ..services.cases import cases, instances
 from . import bp
 from .auth import require_user
 

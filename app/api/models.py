@@ -3,7 +3,8 @@ from flask import Response, request
 
 from .. import get_db
 from ..i18n import _
-from ..services import migration, model_drafts, model_files, versions
+from ..services.cases import migration
+from ..services.modelling import model_drafts, model_files, versions
 from ..services.errors import ServiceError
 from . import bp
 from .auth import require_user

@@ -1,6 +1,7 @@
 
 from .. import get_db
-from ..services import cases, instances, publishing
+from ..services.cases import cases, instances
+from ..services.modelling import publishing
 from . import bp
 from .auth import require_user
 from .util import json_body

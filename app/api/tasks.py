@@ -2,9 +2,9 @@ from flask import request
 
 from .. import get_db
 from ..i18n import _
-from ..services import delegation, tasks
+from ..services.cases import delegation, tasks
 from ..services.errors import Forbidden
-from ..services.forms import load_schema
+from ..services.modelling.forms import load_schema
 from ..models import ProcessInstance, ProcessVersion
 from . import bp
 from .auth import require_user

@@ -2,7 +2,7 @@ from flask import request
 
 from ..i18n import _
 from ..services.errors import ServiceError
-from ..services.forms import not_finite
+from ..services.modelling.forms import not_finite
 
 
 def json_body() -> dict:

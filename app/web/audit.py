@@ -9,7 +9,8 @@ from flask_login import current_user
 
 from .. import clock, get_db
 from ..i18n import _
-from ..services import case_history, case_search, exports, instances
+from ..services.audit import case_history, case_search, exports
+from ..services.cases import instances
 from ..services.errors import ServiceError, ValidationFailed
 from .common import locale, me
 

@@ -6,9 +6,10 @@ from sqlalchemy import func, select
 from .. import get_db
 from ..i18n import _
 from ..models import Group, ProcessInstance, ProcessVersion
-from ..services import audit_chain, cases, reports
+from ..services.audit import audit_chain, reports
+from ..services.cases import cases
 from ..services.errors import NotFound
-from ..services.publishing import latest_version
+from ..services.modelling.publishing import latest_version
 from .audit import bp
 from .common import locale
 

@@ -11,7 +11,7 @@ from flask_login import UserMixin, current_user, login_required, login_user, log
 from .. import get_db
 from ..i18n import _
 from ..models import User
-from ..services import org
+from ..services.organisation import org
 
 bp = Blueprint("auth", __name__)
 # failed attempts per client address; in-memory unless RATELIMIT_STORAGE_URI names a shared store

@@ -9,10 +9,12 @@ from flask_login import login_required
 from .. import get_db
 from ..i18n import _
 from ..models import ProcessVersion
-from ..services import cases, delegation, drafts, formfields, inbox, instances, masking
+from ..services.cases import cases, delegation, drafts, inbox, instances
+from ..services.modelling import formfields
+from ..services.audit import masking
 from ..services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
-from ..services.forms import load_schema
-from ..services.publishing import latest_version
+from ..services.modelling.forms import load_schema
+from ..services.modelling.publishing import latest_version
 from .common import locale, me
 from .taskpage import uploader
 

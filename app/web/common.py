@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from .. import clock, get_db
 from ..config import PROJECT_ROOT
 from ..i18n import _
-from ..services import inbox
+from ..services.cases import inbox
 from ..services.errors import ServiceError
 
 # front-end packages served from node_modules (pinned in package.json; no CDN)

@@ -11,9 +11,10 @@ from flask_login import current_user, login_required
 from .. import get_db
 from ..api.models import uploaded_files
 from ..i18n import _
-from ..services import migration, model_drafts, model_files, versions
+from ..services.cases import migration
+from ..services.modelling import model_drafts, model_files, versions
 from ..services.errors import PublishRefused, ServiceError
-from ..services.org import group_index
+from ..services.organisation.org import group_index
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 

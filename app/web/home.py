@@ -4,7 +4,7 @@ from flask_login import login_required
 
 from .. import get_db
 from ..i18n import _
-from ..services import delegation, escalations, inbox, tasks
+from ..services.cases import delegation, escalations, inbox, tasks
 from ..services.errors import Forbidden, ServiceError
 from .common import locale, me
 

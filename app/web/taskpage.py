@@ -5,9 +5,10 @@ from flask_login import login_required
 from .. import get_db
 from ..i18n import _
 from ..models import ProcessInstance, ProcessVersion
-from ..services import cases, drafts, formfields, inbox, tasks
+from ..services.cases import cases, drafts, inbox, tasks
+from ..services.modelling import formfields
 from ..services.errors import Conflict, Forbidden, ValidationFailed
-from ..services.forms import load_schema
+from ..services.modelling.forms import load_schema
 from .common import locale, me
 
 bp = Blueprint("task", __name__)

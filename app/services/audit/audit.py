@@ -1,0 +1,45 @@
+"""Writing and reading the append-only audit trail.
+
+record() queues an event on the session; the events are chained (audit_chain.seal) and inserted when the
+transaction commits, so they are written in the same transaction as the change they record and the chain
+head is locked only at the very end of it."""
+from sqlalchemy import event as sa_event, select
+from sqlalchemy.orm import Session
+
+from ... import clock
+from ...models import AuditEvent
+from . import audit_chain
+
+_PENDING = "audit_pending"
+
+
+def record(session: Session, event_type: str, *, instance_id: int | None = None, actor: str | None = None,
+           task_id: str | None = None, element_id: str | None = None, data: dict | None = None) -> AuditEvent:
+    event = AuditEvent(instance_id=instance_id, event_type=event_type, actor=actor, at=clock.now(),
+                       task_id=task_id, element_id=element_id, data=audit_chain.normalise(data))
+    session.info.setdefault(_PENDING, []).append(event)
+    return event
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        audit_chain.seal(session, pending)
+        session.add_all(pending)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def events_for(session: Session, instance_id: int) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance_id)
+                                .order_by(AuditEvent.id)))
+
+
+def as_dict(event: AuditEvent) -> dict:
+    return {"id": event.id, "type": event.event_type, "actor": event.actor, "at": event.at.isoformat(),
+            "task_id": event.task_id, "element_id": event.element_id, "data": event.data,
+            "hash": event.event_hash}

@@ -1,0 +1,170 @@
+"""Tamper evidence for the audit trail: every event is hash-chained to the one before it.
+
+Design: one chain per case ("case:<id>") plus one "system" chain for events without a case (published
+versions). A single global chain would make every transaction in the product queue on one row lock, so two
+unrelated cases could never be saved at the same time; per-case chains only serialise writers of the same
+case, which the optimistic lock on the instance row serialises already, and a case is the unit an auditor
+examines. What a global chain would add - noticing that a whole case disappeared - is covered by the heads
+table: verification cross-checks every chain's recorded length and last hash, and every case row must have
+a chain.
+
+Each event's hash is SHA-256 over the previous event's hash and a canonical JSON of the event's content
+(chain, position, case, type, actor, time, task, element, data - never the database id, which is only
+known after the insert). Chains are extended at commit time (see audit.record): the head row is locked
+with SELECT ... FOR UPDATE as the last lock a transaction takes, so writers neither fork a chain nor
+deadlock on it. SQLite serialises writers anyway.
+
+Without a secret key someone able to rewrite the database could recompute every hash after a change; the
+verifier therefore prints a root digest over all chain heads that can be kept outside the database and
+compared later.
+"""
+import hashlib
+import json
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from ... import clock
+from ...i18n import _
+from ...models import AuditChainHead, AuditEvent, ProcessInstance
+
+SYSTEM = "system"
+
+
+def stream_of(instance_id: int | None) -> str:
+    return SYSTEM if instance_id is None else f"case:{instance_id}"
+
+
+def normalise(data: dict | None) -> dict:
+    """The data exactly as it reads back from a JSON column."""
+    return json.loads(json.dumps(data or {}, default=str))
+
+
+def event_hash(event: AuditEvent, prev_hash: str) -> str:
+    content = {
+        "stream": stream_of(event.instance_id), "seq": event.chain_seq, "instance_id": event.instance_id,
+        "type": event.event_type, "actor": event.actor, "at": event.at.isoformat(timespec="microseconds"),
+        "task_id": event.task_id, "element_id": event.element_id, "data": event.data,
+    }
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{prev_hash}\n{canonical}".encode("utf-8")).hexdigest()
+
+
+_HEAD = select(AuditChainHead.length, AuditChainHead.last_hash).with_for_update()
+
+
+def _lock_head(session: Session, stream: str) -> tuple[int, str]:
+    row = session.execute(_HEAD.where(AuditChainHead.stream == stream)).one_or_none()
+    if row is not None:  # the usual case: one statement
+        return row.length, row.last_hash
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(AuditChainHead).values(stream=stream, length=0, last_hash="")
+                    .on_conflict_do_nothing(index_elements=["stream"]))
+    row = session.execute(_HEAD.where(AuditChainHead.stream == stream)).one()
+    return row.length, row.last_hash
+
+
+def seal(session: Session, events: list[AuditEvent]) -> None:
+    """Give each new event its position and hashes and move the chain heads (inside the transaction)."""
+    streams: dict[str, list[AuditEvent]] = {}
+    for event in events:
+        streams.setdefault(stream_of(event.instance_id), []).append(event)
+    for stream in sorted(streams):  # one lock order for every writer
+        length, last = _lock_head(session, stream)
+        for event in streams[stream]:
+            length += 1
+            event.chain_seq, event.prev_hash = length, last
+            event.event_hash = last = event_hash(event, last)
+        session.execute(update(AuditChainHead).where(AuditChainHead.stream == stream)
+                        .values(length=length, last_hash=last, updated_at=clock.now()))
+
+
+@dataclass
+class Problem:
+    stream: str
+    message: str
+    event_id: int | None = None
+    seq: int | None = None
+
+
+@dataclass
+class Verification:
+    checked: int = 0
+    chains: int = 0
+    unchained: int = 0
+    root: str = ""
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first(self) -> Problem | None:
+        with_id = [p for p in self.problems if p.event_id is not None]
+        return min(with_id, key=lambda p: p.event_id) if with_id else (self.problems or [None])[0]
+
+
+def _check_chain(stream: str, rows: list[AuditEvent], head, result: Verification) -> None:
+    chained = sorted((r for r in rows if r.chain_seq is not None), key=lambda r: (r.chain_seq, r.id))
+    first_chained = min((r.id for r in chained), default=None)
+    for row in rows:
+        if row.chain_seq is None:
+            result.unchained += 1
+            if first_chained is not None and row.id > first_chained:
+                result.problems.append(Problem(stream, _("the event carries no chain position although the "
+                                                         "chain had begun: it was altered"), row.id))
+    last, expected = "", 1
+    for row in chained:
+        result.checked += 1
+        if row.chain_seq != expected:
+            message = (_("positions %(a)s to %(b)s of the chain are missing before this event: events were "
+                         "deleted", a=expected, b=row.chain_seq - 1) if row.chain_seq > expected
+                       else _("position %(n)s occurs twice in the chain", n=row.chain_seq))
+            result.problems.append(Problem(stream, message, row.id, row.chain_seq))
+        elif row.prev_hash != last:
+            result.problems.append(Problem(stream, _("the link to the previous event does not match: the "
+                                                     "previous event was altered or deleted"), row.id, row.chain_seq))
+        elif event_hash(row, last) != row.event_hash:
+            result.problems.append(Problem(stream, _("the event's content does not match its hash: the row "
+                                                     "was altered"), row.id, row.chain_seq))
+        last, expected = row.event_hash or "", max(expected, row.chain_seq) + 1
+    if head is None:
+        if chained:
+            result.problems.append(Problem(stream, _("the chain head is missing"), chained[-1].id))
+        return
+    if head.length != expected - 1 or head.last_hash != last:
+        after = chained[-1].id if chained else None
+        message = (_("%(n)s event(s) at the end of the chain are missing (the chain head records %(m)s)",
+                     n=head.length - (expected - 1), m=head.length) if head.length > expected - 1
+                   else _("the chain head does not match the last event"))
+        result.problems.append(Problem(stream, message, after, head.length))
+
+
+def verify(session: Session) -> Verification:
+    result = Verification()
+    heads = {h.stream: h for h in session.scalars(select(AuditChainHead))}
+    query = select(AuditEvent).order_by(AuditEvent.instance_id.is_not(None), AuditEvent.instance_id,
+                                        AuditEvent.id)
+    seen = set()
+    events = session.scalars(query.execution_options(yield_per=2000))
+    for instance_id, rows in groupby(events, key=lambda e: e.instance_id):
+        stream = stream_of(instance_id)
+        seen.add(stream)
+        _check_chain(stream, list(rows), heads.get(stream), result)
+    for stream, head in heads.items():
+        if stream not in seen and head.length:
+            _check_chain(stream, [], head, result)
+    for iid in session.scalars(select(ProcessInstance.id)):
+        if stream_of(iid) not in heads and stream_of(iid) not in seen:
+            result.problems.append(Problem(stream_of(iid), _("the case has no audit events at all")))
+    result.chains = len(heads)
+    digest = hashlib.sha256()
+    for stream in sorted(heads):
+        digest.update(f"{stream}:{heads[stream].length}:{heads[stream].last_hash}\n".encode())
+    result.root = digest.hexdigest()
+    return result

@@ -1,0 +1,1 @@
+"""Cases and tasks: starting and running cases, the inbox, timers, deadlines, escalation, drafts, delegation."""

@@ -1,0 +1,115 @@
+"""What the inbox pages list: a user's tasks and department queue with filters, queue counts, at-risk
+flags (tasks.deadline_status), English labels, and a department's workload. Reads the task table only."""
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ... import clock
+from ...models import Group, HumanTask, Membership, OPEN_STATES, ProcessInstance, ProcessVersion, User
+from . import tasks
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def filtered_query(user: User, scope: str, *, process: str | None = None, overdue: bool = False,
+                   business_key: str | None = None, customer: str | None = None, search: str | None = None):
+    query = tasks.inbox_query(user, process=process or None, overdue=overdue or None,
+                              business_key=business_key or None, scope=scope)
+    if customer:
+        query = query.where(HumanTask.customer.ilike(_like(customer), escape="\\"))
+    if search:
+        query = query.where(HumanTask.business_key.ilike(_like(search), escape="\\"))
+    return query
+
+
+def labels_for(session: Session, instance_ids: set[int]) -> dict[int, dict]:
+    """instance id -> {"name": process name, "en": {element id: English label}} of its version."""
+    if not instance_ids:
+        return {}
+    rows = session.execute(select(ProcessInstance.id, ProcessVersion.name, ProcessVersion.meta)
+                           .join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
+                           .where(ProcessInstance.id.in_(instance_ids))).all()
+    return {r.id: {"name": r.name, "en": ((r.meta or {}).get("labels") or {}).get("en") or {}} for r in rows}
+
+
+def label(labels: dict, element_id: str, default: str, locale: str) -> str:
+    """The English label of an element when the page is in English, else the diagram's own name."""
+    if locale == "en":
+        return labels.get("en", {}).get(element_id) or default
+    return default
+
+
+def rows(session: Session, user: User, scope: str, locale: str = "zh", limit: int = 500, **filters) -> list[dict]:
+    return decorate(session, list(session.scalars(filtered_query(user, scope, **filters).limit(limit))), locale)
+
+
+def decorate(session: Session, found: list[HumanTask], locale: str) -> list[dict]:
+    now = clock.now()
+    labels = labels_for(session, {t.instance_id for t in found})
+    out = []
+    for task in found:
+        info = labels.get(task.instance_id, {})
+        row = tasks.task_dict(task, now)
+        row.update(
+            due=task.due_at, created=task.created_at, waiting=now - task.created_at,
+            at_risk=tasks.deadline_status(task, now) == "at_risk",
+            title=label(info, task.task_name, task.title, locale),
+            process_name=label(info, task.process_id, info.get("name") or task.process_id, locale))
+        out.append(row)
+    return out
+
+
+def counts(session: Session, user: User) -> dict[str, int]:
+    def count(scope):
+        query = tasks.inbox_query(user, scope=scope).order_by(None)
+        return session.scalar(select(func.count()).select_from(query.subquery()))
+    return {"mine": count("mine"), "queue": count("queue")}
+
+
+def process_choices(session: Session, user: User) -> list[str]:
+    """Process ids that appear in the user's lists (for the filter)."""
+    query = tasks.inbox_query(user).order_by(None).with_only_columns(HumanTask.process_id).distinct()
+    return sorted(session.scalars(query))
+
+
+def members(session: Session, group_code: str) -> list[User]:
+    return list(session.scalars(select(User).join(Membership, Membership.user_id == User.id)
+                                .where(Membership.group_code == group_code, User.is_active.is_(True))
+                                .order_by(User.username)))
+
+
+def workload(session: Session, head: User) -> list[dict]:
+    """Per department the head leads: open tasks held by each member (overdue among them) and the
+    unclaimed queue."""
+    now = clock.now()
+    out = []
+    for code in sorted(head.head_of):
+        group = session.get(Group, code)
+        held = dict(session.execute(
+            select(HumanTask.claimed_by, func.count()).where(HumanTask.group_code == code,
+                                                             HumanTask.state == "claimed")
+            .group_by(HumanTask.claimed_by)).all())
+        late = dict(session.execute(
+            select(HumanTask.claimed_by, func.count()).where(HumanTask.group_code == code,
+                                                             HumanTask.state == "claimed", HumanTask.due_at < now)
+            .group_by(HumanTask.claimed_by)).all())
+        queued = session.scalar(select(func.count()).where(HumanTask.group_code == code,
+                                                           HumanTask.state == "ready"))
+        queue_late = session.scalar(select(func.count()).where(
+            HumanTask.group_code == code, HumanTask.state == "ready", HumanTask.due_at < now))
+        people = [{"username": m.username, "display_name": m.display_name, "held": held.get(m.username, 0),
+                   "overdue": late.get(m.username, 0)} for m in members(session, code)]
+        out.append({"code": code, "name_zh": group.name_zh if group else code,
+                    "name_en": group.name_en if group else code, "members": people,
+                    "queue": queued, "queue_overdue": queue_late})
+    return out
+
+
+def department_rows(session: Session, head: User, locale: str = "zh", limit: int = 500) -> list[dict]:
+    """Every open task of the departments the head leads (for reassigning)."""
+    found = session.scalars(select(HumanTask).where(
+        HumanTask.group_code.in_(sorted(head.head_of)), HumanTask.state.in_(OPEN_STATES))
+        .order_by(HumanTask.due_at.is_(None), HumanTask.due_at).limit(limit))
+    return decorate(session, list(found), locale)

@@ -1,0 +1,211 @@
+"""Human tasks: who may see, claim and complete them; the inbox queries (task table only)."""
+from sqlalchemy import and_, false, or_, select, update
+from sqlalchemy.orm import Session
+
+from ... import clock
+from ...db import Database
+from ...engine import runner
+from ...i18n import _
+from ...models import HumanTask, OPEN_STATES, ProcessInstance, ProcessVersion, User
+from ...settings import number
+from ..audit import audit
+from . import refusals
+from ..errors import Conflict, Forbidden, NotFound, ServiceError
+from ..modelling.forms import validate_data
+from .instances import run_step
+
+
+def may_work(user: User, task: HumanTask) -> bool:
+    if task.group_code is None:
+        return False
+    if task.head_only:
+        return task.group_code in user.head_of
+    return task.group_code in user.group_codes
+
+
+def _excluded_by_segregation(session: Session, user: User, task: HumanTask, props: dict,
+                             instance: ProcessInstance) -> bool:
+    """Segregation of duties: `excludeActorsFrom` names case-data fields holding usernames that may
+    not complete this task; `notStarter` = true excludes whoever started the case."""
+    data = instance.case_data or {}
+    fields = [f.strip() for f in (props.get("excludeActorsFrom") or "").split(",") if f.strip()]
+    if any(data.get(f) == user.username for f in fields):
+        return True
+    return str(props.get("notStarter", "")).lower() == "true" and instance.started_by == user.username
+
+
+def _check_segregation(session: Session, user: User, task: HumanTask, props: dict,
+                       instance: ProcessInstance) -> None:
+    if _excluded_by_segregation(session, user, task, props, instance):
+        raise Forbidden(_("Segregation of duties: you may not do this task on a case you drafted, "
+                          "registered or started."))
+
+
+def get_task(session: Session, task_id: str, lock: bool = False) -> HumanTask:
+    """lock: hold the row until the transaction ends (SELECT … FOR UPDATE), so a concurrent claim or
+    hand-over waits and then sees the outcome instead of being overwritten."""
+    task = session.get(HumanTask, task_id, with_for_update=True, populate_existing=True) if lock \
+        else session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(_("No such task: %(id)s", id=task_id))
+    return task
+
+
+def _check_may_work(user: User, task: HumanTask):
+    if user.has_role("auditor"):
+        raise Forbidden(_("Auditors have read-only access: they cannot claim or complete tasks."))
+    if not may_work(user, task):
+        if task.head_only:
+            raise Forbidden(_("Only heads of %(group)s may do this task.", group=task.group_code))
+        raise Forbidden(_("This task belongs to %(group)s; you are not a member.", group=task.group_code))
+
+
+check_may_work = _check_may_work  # for the other services: raises Forbidden with the reason
+
+
+def claim(db: Database, user: User, task_id: str) -> None:
+    with db.session() as session:
+        task = get_task(session, task_id)
+        _check_may_work(user, task)
+        instance = session.get(ProcessInstance, task.instance_id)  # no claiming what one may not complete
+        version = session.get(ProcessVersion, instance.version_id)
+        _check_segregation(session, user, task,
+                           version.task_catalog.get(task.task_name, {}).get("properties", {}), instance)
+        if task.state == "claimed" and task.claimed_by == user.username:
+            return
+        result = session.execute(update(HumanTask).where(HumanTask.id == task_id, HumanTask.state == "ready")
+                                 .values(state="claimed", claimed_by=user.username))
+        if result.rowcount != 1:
+            session.refresh(task)
+            raise Conflict(_("The task was already taken by %(who)s.", who=task.claimed_by or "?"),
+                           state=task.state)
+        audit.record(session, "claimed", instance_id=task.instance_id, actor=user.username, task_id=task_id,
+                     element_id=task.task_name)
+
+
+def unclaim(db: Database, user: User, task_id: str) -> None:
+    with db.session() as session:
+        task = get_task(session, task_id)
+        if task.state != "claimed":
+            raise Conflict(_("The task is not claimed."))
+        if task.claimed_by != user.username and task.group_code not in user.head_of:
+            raise Forbidden(_("Only the holder or a head of the department may release this task."))
+        result = session.execute(update(HumanTask).where(HumanTask.id == task_id, HumanTask.state == "claimed",
+                                                         HumanTask.claimed_by == task.claimed_by)
+                                 .values(state="ready", claimed_by=None))
+        if result.rowcount != 1:
+            raise Conflict(_("The task changed in the meantime; please reload."))
+        audit.record(session, "unclaimed", instance_id=task.instance_id, actor=user.username, task_id=task_id,
+                     element_id=task.task_name)
+
+
+def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 5) -> None:
+    with db.session() as session:
+        instance_id = get_task(session, task_id).instance_id
+
+    def step(session, instance, version, live):
+        task = get_task(session, task_id, lock=True)
+        if task.state not in OPEN_STATES:
+            who = task.completed_by or "?"
+            raise Conflict(_("The task was already completed by %(who)s.", who=who), state=task.state)
+        _check_may_work(user, task)
+        if task.state == "claimed" and task.claimed_by != user.username:
+            raise Conflict(_("The task is held by %(who)s.", who=task.claimed_by))
+        props = version.task_catalog.get(task.task_name, {}).get("properties", {})
+        _check_segregation(session, user, task, props, instance)
+        if task.form_ref:
+            validate_data(version.schema(task.form_ref), data)
+        refusals.check(live, task_id, props, data)
+        submitted = dict(data)
+        if props.get("recordActorAs"):  # the case remembers who did this step (for excludeActorsFrom)
+            submitted[props["recordActorAs"]] = user.username
+        try:
+            runner.complete(live, task_id, submitted)
+        except runner.TaskNotReady:
+            raise Conflict(_("The task is no longer waiting to be done."))
+        task.state = "completed"
+        task.claimed_by = task.claimed_by or user.username
+        task.completed_by = user.username
+        task.completed_at = clock.now()
+        return {"id": task_id, "element_id": task.task_name, "data": data}
+
+    run_step(db, instance_id, step, actor=user.username, retries=retries)
+
+
+def deadline_status(task: HumanTask, now=None, share: float | None = None) -> str:
+    """"overdue" past the due time, "at_risk" once the share AT_RISK_SHARE (default 0.75) of the time between
+    the task's creation and its due time is used, else "ok" (also for tasks without due time or closed)."""
+    if task.due_at is None or task.state not in OPEN_STATES:
+        return "ok"
+    now = now or clock.now()
+    if task.due_at < now:
+        return "overdue"
+    share = number("AT_RISK_SHARE") if share is None else share
+    allowed = (task.due_at - task.created_at).total_seconds()
+    return "at_risk" if (now - task.created_at).total_seconds() >= share * allowed else "ok"
+
+
+def task_dict(task: HumanTask, now=None) -> dict:
+    now = now or clock.now()
+    return {
+        "id": task.id, "instance_id": task.instance_id, "process_id": task.process_id,
+        "business_key": task.business_key, "task_name": task.task_name, "title": task.title,
+        "lane": task.lane, "group": task.group_code, "head_only": task.head_only, "state": task.state,
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+        "overdue": bool(task.due_at and task.due_at < now and task.state in OPEN_STATES),
+        "claimed_by": task.claimed_by, "form": task.form_ref, "customer": task.customer,
+        "created_at": task.created_at.isoformat(),
+        "completed_at": task.completed_at.isoformat() if task.completed_at else None,
+        "completed_by": task.completed_by,
+    }
+
+
+def inbox_query(user: User, *, process: str | None = None, state: str | None = None,
+                overdue: bool | None = None, business_key: str | None = None, scope: str = "all"):
+    """Open tasks the user holds and unclaimed tasks of the user's groups, earliest due first."""
+    mine = HumanTask.claimed_by == user.username
+    heads = sorted(user.head_of)
+    members = sorted(set(user.group_codes) - set(heads))  # a head sees every task of the group anyway
+    # only the parts that can match, so a one-group queue reads ix_human_tasks_queue_order in due order
+    parts = ([and_(HumanTask.group_code.in_(members), HumanTask.head_only.is_(False))] if members else []) \
+        + ([HumanTask.group_code.in_(heads)] if heads else [])
+    queue = and_(HumanTask.state == "ready", or_(*parts) if parts else false())
+    where = {"mine": mine, "queue": queue}.get(scope, or_(mine, queue))
+    query = select(HumanTask).where(HumanTask.state.in_(OPEN_STATES), where)
+    if process:
+        query = query.where(HumanTask.process_id == process)
+    if state:
+        if state not in OPEN_STATES:
+            raise ServiceError(_("Unknown state filter: %(state)s", state=state))
+        query = query.where(HumanTask.state == state)
+    if business_key:
+        query = query.where(HumanTask.business_key == business_key)
+    if overdue:  # no task without a due date is left: order as the (group, state, due) index does
+        return query.where(HumanTask.due_at < clock.now()).order_by(HumanTask.due_at, HumanTask.created_at)
+    return query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+
+
+def _inbox_order(task: HumanTask):
+    return (task.due_at is None, task.due_at or task.created_at, task.created_at)
+
+
+def inbox_page(session: Session, user: User, limit: int = 200, offset: int = 0, **filters) -> list[HumanTask]:
+    """One page of the inbox. Held tasks OR the queue is read as two index-ordered queries merged here:
+    one OR-ed query would have to sort every matching row, which grows with the department's queue."""
+    if filters.get("scope", "all") not in ("mine", "queue"):
+        wanted = offset + limit
+        parts = [session.scalars(inbox_query(user, **{**filters, "scope": scope}).limit(wanted)).all()
+                 for scope in ("mine", "queue")]
+        merged = sorted({t.id: t for part in parts for t in part}.values(), key=_inbox_order)
+        return merged[offset:offset + limit]
+    return list(session.scalars(inbox_query(user, **filters).limit(limit).offset(offset)))
+
+
+def list_tasks(session: Session, user: User, limit: int = 200, offset: int = 0, **filters) -> list[dict]:
+    now = clock.now()
+    return [task_dict(t, now) for t in inbox_page(session, user, limit, offset, **filters)]
+
+
+def may_view(user: User, task: HumanTask) -> bool:
+    return may_work(user, task) or task.claimed_by == user.username or task.completed_by == user.username \
+        or user.has_role("auditor") or task.group_code in user.head_of

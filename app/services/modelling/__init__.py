@@ -1,0 +1,1 @@
+"""Modelling: validating and publishing diagrams, DMN tables and forms; model drafts and versions."""

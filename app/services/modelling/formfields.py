@@ -1,0 +1,154 @@
+"""A JSON Schema form as a list of page fields, and the page's submitted text turned back into data.
+
+Widgets by schema: string → text (textarea when maxLength > 200 or format "textarea"), format "date" →
+date, "date-time" → date and time, "attachment" → file upload; number/integer → number (format "money" or
+"x-currency" → money); boolean → checkbox (yes/no choice when required); enum or oneOf of const → select;
+array of enum strings → several checkboxes; array of strings → one item per line; other → JSON text.
+Titles written "中文 / English" show the half for the page language."""
+import json
+
+from ...i18n import _
+from ..errors import ValidationFailed
+from .forms import validate_data
+
+LONG_TEXT = 200
+
+
+def split_label(text: str, locale: str) -> str:
+    if " / " in text:
+        zh, en = text.split(" / ", 1)
+        return en.strip() if locale == "en" else zh.strip()
+    return text
+
+
+def _options(prop: dict, locale: str) -> list[tuple[str, str]] | None:
+    if "enum" in prop:
+        return [(str(v), str(v)) for v in prop["enum"]]
+    choices = prop.get("oneOf") or prop.get("anyOf")
+    if choices and all("const" in c for c in choices):
+        return [(str(c["const"]), split_label(str(c.get("title", c["const"])), locale)) for c in choices]
+    return None
+
+
+def _kind(prop: dict, required: bool) -> str:
+    kind = prop.get("type")
+    fmt = prop.get("format")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    if kind == "array":
+        items = prop.get("items") or {}
+        if items.get("type") == "string":
+            return "multiselect" if "enum" in items else "lines"
+        return "json"
+    if _options(prop, "zh") is not None and kind != "boolean":
+        return "select"
+    if kind == "boolean":
+        return "yesno" if required else "checkbox"
+    if kind in ("number", "integer"):
+        return "money" if fmt == "money" or "x-currency" in prop else kind
+    if kind == "string":
+        if fmt in ("date", "attachment", "textarea"):
+            return fmt
+        if fmt == "date-time":
+            return "datetime"
+        return "textarea" if prop.get("maxLength", 0) > LONG_TEXT else "text"
+    return "json"
+
+
+def fields(schema: dict, locale: str) -> list[dict]:
+    required = set(schema.get("required") or [])
+    out = []
+    for name, prop in (schema.get("properties") or {}).items():
+        if prop.get("readOnly"):
+            continue
+        is_required = name in required
+        items = prop.get("items") or {}
+        out.append({
+            "name": name, "kind": _kind(prop, is_required), "required": is_required,
+            "label": split_label(str(prop.get("title") or name), locale),
+            "help": split_label(str(prop.get("description") or ""), locale),
+            "options": _options(prop, locale) or ([(str(v), str(v)) for v in items.get("enum", [])] or None),
+            "currency": prop.get("x-currency", "CNY"), "min": prop.get("minimum"), "max": prop.get("maximum"),
+            "max_length": prop.get("maxLength"),
+        })
+    return out
+
+
+def _number(text: str, kind: str):
+    cleaned = text.replace(",", "").replace("，", "").strip()
+    value = float(cleaned)
+    if kind == "integer" or (value.is_integer() and "." not in cleaned):
+        if kind == "integer" and not value.is_integer():
+            raise ValueError(cleaned)
+        return int(value)
+    return value
+
+
+def parse(schema: dict, form, files=None, store_file=None) -> tuple[dict, dict, dict]:
+    """(data, field errors, raw values to show again) from a submitted page form. store_file(name, file)
+    keeps an upload and returns its id; a field's earlier upload comes back as <name>__kept."""
+    data, errors, raw = {}, {}, {}
+    props = schema.get("properties") or {}
+    for field in fields(schema, "en"):
+        name, kind = field["name"], field["kind"]
+        if kind == "multiselect":
+            raw[name] = form.getlist(name)
+            if raw[name]:
+                data[name] = raw[name]
+            continue
+        if kind == "attachment":
+            upload = (files or {}).get(name)
+            if upload is not None and upload.filename and store_file is not None:
+                try:
+                    raw[name] = store_file(name, upload)
+                except ValidationFailed as exc:
+                    errors[name] = exc.field_errors.get(name, [exc.message])
+            else:
+                raw[name] = form.get(name + "__kept", "")
+            if raw.get(name):
+                data[name] = raw[name]
+            continue
+        text = form.get(name, "")
+        raw[name] = text
+        if kind == "checkbox":
+            data[name] = text in ("on", "true", "1")
+            continue
+        if text.strip() == "":
+            continue
+        try:
+            data[name] = _convert(text, kind, props[name])
+        except ValueError:
+            errors[name] = [_("Enter a number.") if kind in ("number", "integer", "money")
+                            else _("The value does not have the expected format.")]
+    return data, errors, raw
+
+
+def _convert(text: str, kind: str, prop: dict):
+    if kind in ("number", "integer", "money"):
+        return _number(text, prop.get("type") if prop.get("type") in ("number", "integer") else kind)
+    if kind == "yesno":
+        return {"yes": True, "no": False}[text]
+    if kind == "select":
+        for value in prop.get("enum") or [c.get("const") for c in prop.get("oneOf") or prop.get("anyOf") or []]:
+            if str(value) == text:
+                return value
+        return text
+    if kind == "datetime":
+        return text if len(text) > 16 else text + ":00+08:00"
+    if kind == "lines":
+        return [line.strip() for line in text.splitlines() if line.strip()]
+    if kind == "json":
+        return json.loads(text)
+    return text.strip() if kind == "text" else text
+
+
+def check(schema: dict, data: dict, parse_errors: dict) -> None:
+    """Raise ValidationFailed with the parse errors and the schema's own errors together."""
+    errors = {k: list(v) for k, v in parse_errors.items()}
+    try:
+        validate_data(schema, data)
+    except ValidationFailed as exc:
+        for key, messages in exc.field_errors.items():
+            errors.setdefault(key, messages)
+    if errors:
+        raise ValidationFailed(_("The form has errors; please correct the marked fields."), errors)

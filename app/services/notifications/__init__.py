@@ -1,0 +1,1 @@
+"""Notifications: notices written to the outbox and sent by e-mail."""

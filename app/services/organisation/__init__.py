@@ -1,0 +1,1 @@
+"""The organisation: people, departments (lanes) and who a deadline or escalation goes to."""

@@ -1,0 +1,125 @@
+"""Users, groups and passwords; the demo organisation."""
+import json
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ... import clock
+from ...i18n import _
+from ...models import Group, Membership, PRODUCT_ROLES, User, UserRole
+from ..errors import NotFound, ServiceError
+
+GROUPS_FILE = Path(__file__).resolve().parent.parent / "data" / "groups.json"
+DEMO_PASSWORD = "demo"  # nosec B105 # the documented password of the demo users (demo mode only)
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.is_active:
+        _hasher.hash(password)  # same cost whether or not the user exists
+        return None
+    return user if verify_password(user, password) else None
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(_("No such user: %(name)s", name=username))
+    return user
+
+
+def ensure_groups(session: Session) -> int:
+    """Create or update the organisation's groups from app/data/groups.json."""
+    created = 0
+    for item in json.loads(GROUPS_FILE.read_text(encoding="utf-8")):
+        group = session.get(Group, item["code"])
+        if group is None:
+            session.add(Group(**item))
+            created += 1
+        else:
+            group.name_zh, group.name_en, group.aliases = item["name_zh"], item["name_en"], item["aliases"]
+    session.flush()
+    return created
+
+
+def group_index(session: Session) -> dict[str, str]:
+    """Every name a lane may use (code, Chinese name, English name, aliases) -> group code."""
+    index = {}
+    for group in session.scalars(select(Group)):
+        for name in [group.code, group.name_zh, group.name_en, *(group.aliases or [])]:
+            index[name.strip().lower()] = group.code
+    return index
+
+
+def resolve_lane(index: dict[str, str], lane: str | None) -> str | None:
+    if not lane:
+        return None
+    return index.get(lane.strip().lower())
+
+
+def create_user(session: Session, username: str, password: str, *, display_name: str = "",
+                groups: list[str] = (), head_of: list[str] = (), roles: list[str] = (),
+                email: str | None = None, locale: str = "zh") -> User:
+    if session.scalar(select(User).where(User.username == username)) is not None:
+        raise ServiceError(_("User %(name)s already exists", name=username))
+    known = {g.code for g in session.scalars(select(Group))}
+    for code in [*groups, *head_of]:
+        if code not in known:
+            raise ServiceError(_("Unknown group: %(code)s", code=code))
+    for role in roles:
+        if role not in PRODUCT_ROLES:
+            raise ServiceError(_("Unknown role: %(role)s", role=role))
+    user = User(username=username, display_name=display_name or username, email=email,
+                password_hash=hash_password(password), locale=locale, created_at=clock.now())
+    for code in dict.fromkeys([*groups, *head_of]):
+        user.memberships.append(Membership(group_code=code, is_head=code in head_of))
+    for role in roles:
+        user.roles.append(UserRole(role=role))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def seed_demo(session: Session) -> list[str]:
+    """The demo organisation: per group a member `<code>` and a head `<code>_head`, plus the product roles.
+    Existing users are left as they are."""
+    ensure_groups(session)
+    existing = set(session.scalars(select(User.username)))
+    made = []
+    password_hash = hash_password(DEMO_PASSWORD)
+
+    def add(username, display, groups=(), head_of=(), roles=()):
+        if username in existing:
+            return
+        user = User(username=username, display_name=display, password_hash=password_hash,
+                    locale="zh", created_at=clock.now())
+        for code in dict.fromkeys([*groups, *head_of]):
+            user.memberships.append(Membership(group_code=code, is_head=code in head_of))
+        for role in roles:
+            user.roles.append(UserRole(role=role))
+        session.add(user)
+        made.append(username)
+
+    for group in session.scalars(select(Group).order_by(Group.code)):
+        add(group.code, f"{group.name_zh}员工", groups=[group.code])
+        add(f"{group.code}_head", f"{group.name_zh}负责人", head_of=[group.code])
+    add("process_owner", "流程负责人", roles=["process_owner"])
+    add("auditor", "审计员", roles=["auditor"])
+    add("admin", "系统管理员", roles=["admin"])
+    session.flush()
+    return made
