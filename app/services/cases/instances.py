@@ -66,9 +66,20 @@ def start_in_session(session: Session, process_id: str, data: dict, actor: str |
     return instance.id, instance.lock_version, live
 
 
-def run_step(db: Database, instance_id: int, step, *, actor: str | None, retries: int = 5):
+def check_not_held(instance: ProcessInstance) -> None:
+    """A suspended or cancelled case takes no steps from its tasks or timers (operators' steps aside)."""
+    if instance.status == "suspended":
+        raise Conflict(_("The case is suspended: its tasks cannot be claimed or completed until it is resumed."),
+                       code="case_suspended")
+    if instance.status == "cancelled":
+        raise Conflict(_("The case was cancelled."), code="case_cancelled")
+
+
+def run_step(db: Database, instance_id: int, step, *, actor: str | None, retries: int = 5,
+             operator: bool = False):
     """Run step(session, instance, version, live) -> completed_task|None and save, retrying when another
-    transaction changed the instance in between. step raises ServiceError to refuse."""
+    transaction changed the instance in between. step raises ServiceError to refuse. Only operator steps
+    (services.operations) run on a suspended or cancelled case."""
     last_error = None
     for attempt in range(retries):
         live = None
@@ -77,6 +88,8 @@ def run_step(db: Database, instance_id: int, step, *, actor: str | None, retries
                 instance = session.get(ProcessInstance, instance_id)
                 if instance is None:
                     raise NotFound(_("No such case: %(id)s", id=instance_id))
+                if not operator:
+                    check_not_held(instance)
                 version = store.version_info(session, instance.version_id)
                 live = store.load_live(session, instance)
                 started = store.step_clock()
@@ -118,8 +131,9 @@ def _flag_error(db: Database, instance_id: int, exc: runner.EngineError, actor):
         instance.status = "error"
         instance.error_message = exc.message[:2000]
         instance.error_element = exc.element_id
+        replay = getattr(exc, "replay", None)  # what a retry re-runs (services.operations.control)
         audit.record(session, "error", instance_id=instance_id, actor=actor, element_id=exc.element_id,
-                     data={"message": exc.message})
+                     data={"message": exc.message, **({"replay": replay} if replay else {})})
 
 
 def get_instance(session: Session, instance_id: int) -> ProcessInstance:

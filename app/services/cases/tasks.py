@@ -12,7 +12,7 @@ from ..audit import audit
 from . import refusals
 from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..modelling.forms import validate_data
-from .instances import run_step
+from .instances import check_not_held, run_step
 
 
 def may_work(user: User, task: HumanTask) -> bool:
@@ -68,6 +68,7 @@ def claim(db: Database, user: User, task_id: str) -> None:
         task = get_task(session, task_id)
         _check_may_work(user, task)
         instance = session.get(ProcessInstance, task.instance_id)  # no claiming what one may not complete
+        check_not_held(instance)
         version = session.get(ProcessVersion, instance.version_id)
         _check_segregation(session, user, task,
                            version.task_catalog.get(task.task_name, {}).get("properties", {}), instance)
@@ -121,6 +122,9 @@ def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 
             submitted[props["recordActorAs"]] = user.username
         try:
             runner.complete(live, task_id, submitted)
+        except runner.EngineError as exc:  # kept with the incident, so that an operator can re-run it
+            exc.replay = {"task_id": task_id, "actor": user.username, "submitted": data, "data": submitted}
+            raise
         except runner.TaskNotReady:
             raise Conflict(_("The task is no longer waiting to be done."))
         task.state = "completed"

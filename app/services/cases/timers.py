@@ -41,32 +41,45 @@ def _claim_due(session, instance_id: int, now) -> list[Timer] | None:
     return claimed
 
 
+def fire_in_step(session, instance, live, run=runner.advance, claimed_only: bool = True) -> list[str] | None:
+    """Inside a step: claim the instance's due timers, run(live) so they fire, mark them fired. Returns the
+    element ids that fired, or None when another worker holds them (with claimed_only, also when none is
+    due; otherwise the engine runs anyway, as an operator's retry does)."""
+    now = clock.now()
+    claimed = _claim_due(session, instance.id, now)
+    if claimed is None and claimed_only:
+        return None
+    claimed = claimed or []
+    before = {t["task_id"]: t for t in engine_timers.waiting_timers(live)}
+    run(live)
+    after = {t["task_id"]: t for t in engine_timers.waiting_timers(live)}
+    fired = []
+    for row in claimed:
+        again = after.get(row.task_id)
+        if again is not None and again["due_at"] == row.due_at:
+            continue  # the engine does not consider it due (yet): it stays waiting
+        row.state, row.fired_at = "fired", now
+        fired.append(row.element_id)
+        audit.record(session, "timer_fired", instance_id=instance.id, task_id=row.task_id,
+                     element_id=row.element_id,
+                     data={"due_at": row.due_at.isoformat() if row.due_at else None,
+                           "attached_to": row.attached_to})
+        timer = before.get(row.task_id) or {"task_id": row.task_id, "element_id": row.element_id}
+        escalations.timer_fired(session, instance, {**timer, "due_at": row.due_at}, now)
+    session.flush()
+    return fired
+
+
 def fire_instance(db: Database, instance_id: int) -> list[str]:
     """Run the engine on an instance so its due timers fire; returns the element ids that fired."""
     fired: list[str] = []
 
     def step(session, instance, version, live):
         fired.clear()
-        now = clock.now()
-        claimed = _claim_due(session, instance_id, now)
-        if claimed is None:
+        result = fire_in_step(session, instance, live)
+        if result is None:
             return NOTHING_TO_SAVE
-        before = {t["task_id"]: t for t in engine_timers.waiting_timers(live)}
-        runner.advance(live)
-        after = {t["task_id"]: t for t in engine_timers.waiting_timers(live)}
-        for row in claimed:
-            again = after.get(row.task_id)
-            if again is not None and again["due_at"] == row.due_at:
-                continue  # the engine does not consider it due (yet): it stays waiting
-            row.state, row.fired_at = "fired", now
-            fired.append(row.element_id)
-            audit.record(session, "timer_fired", instance_id=instance_id, task_id=row.task_id,
-                         element_id=row.element_id,
-                         data={"due_at": row.due_at.isoformat() if row.due_at else None,
-                               "attached_to": row.attached_to})
-            timer = before.get(row.task_id) or {"task_id": row.task_id, "element_id": row.element_id}
-            escalations.timer_fired(session, instance, {**timer, "due_at": row.due_at}, now)
-        session.flush()
+        fired.extend(result)
         return None
 
     run_step(db, instance_id, step, actor=None)
