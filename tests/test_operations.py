@@ -282,3 +282,56 @@ def test_api_refuses_staff_and_auditors(desk, api, who):
     response = user.client.patch(f"/api/v1/instances/{iid}/data", headers=user.headers,
                                  json={"data": {"divisor": 1}, "reason": "x"})
     assert response.status_code == 403
+
+
+# ---- pages --------------------------------------------------------------------------------------
+
+def _login(client, username):
+    response = client.post("/login", data={"username": username, "password": "demo"})
+    assert response.status_code == 302
+    return client
+
+
+def test_incidents_page_lists_groups_and_retries_a_group(desk, db, client):
+    first, second = _failing_at_check(desk), _failing_at_check(desk)
+    _login(client, "admin")
+    html = client.get("/ops/incidents").get_data(as_text=True)
+    assert "核对比例" in html and "运维测试流程" in html and "division by zero" in html
+    assert 'id="nav-incidents"' in html
+    assert "ops_case" not in html.replace(f"/ops/cases/", "")  # process ids are not shown
+    for iid in (first, second):
+        control.edit_data(db, desk.user("admin"), iid, {"divisor": 10}, "更正")
+    version_id = desk.case(first).version_id
+    response = client.post("/ops/incidents/retry", data={"version_id": version_id, "element_id": "check",
+                                                         "message": desk.case(first).error_message})
+    assert response.status_code == 302
+    assert desk.case(first).status == desk.case(second).status == "running"
+    assert 'class="incident"' not in client.get("/ops/incidents").get_data(as_text=True)
+
+
+def test_case_control_page_suspend_move_preview_and_cancel(desk, db, client):
+    iid = desk.start("ops_case", {"divisor": 1, "factor": 1})
+    _login(client, "process_owner")
+    assert 'id="case-control"' in client.get(f"/cases/{iid}").get_data(as_text=True)
+    html = client.get(f"/ops/cases/{iid}").get_data(as_text=True)
+    assert 'id="ops-move"' in html and "批准" in html
+    client.post(f"/ops/cases/{iid}/suspend", data={"reason": "核查"})
+    assert desk.case(iid).status == "suspended"
+    client.post(f"/ops/cases/{iid}/resume", data={})
+    html = client.post(f"/ops/cases/{iid}/move/preview", data={"element_id": "approve"}).get_data(as_text=True)
+    assert 'id="move-plan"' in html and "准备资料" in html and "批准" in html
+    assert set(desk.open_tasks(iid)) == {"prepare"}
+    client.post(f"/ops/cases/{iid}/cancel", data={"reason": ""})
+    assert desk.case(iid).status == "running"  # refused: no reason
+    client.post(f"/ops/cases/{iid}/cancel", data={"reason": "撤单"})
+    assert desk.case(iid).status == "cancelled"
+
+
+@pytest.mark.parametrize("who", ["sales", "auditor"])
+def test_operator_pages_refuse_staff_and_auditors(desk, client, who):
+    iid = _failing_at_check(desk)
+    _login(client, who)
+    assert client.get("/ops/incidents").status_code == 403
+    assert client.get(f"/ops/cases/{iid}").status_code == 403
+    assert client.post(f"/ops/cases/{iid}/retry", data={}).status_code == 403
+    assert 'id="case-control"' not in client.get(f"/cases/{iid}").get_data(as_text=True)

@@ -15,3 +15,5 @@ def register(app: Flask) -> None:
     common.register(app)
     for blueprint in (home_bp, task_bp, cases_bp):
         app.register_blueprint(blueprint)
+    from .operations import bp as ops_bp
+    app.register_blueprint(ops_bp)

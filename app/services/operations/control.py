@@ -122,6 +122,12 @@ def _rerun(session: Session, instance: ProcessInstance, live, actor: str, skip: 
         raise
 
 
+def can_skip(session: Session, instance: ProcessInstance) -> bool:
+    """Whether the case's failed element is an automated task (what skip accepts)."""
+    return instance.status == "error" and bool(instance.error_element) and \
+        engine_ops.skippable(store.bundle_for(session, instance.version_id), instance.error_element)
+
+
 def retry(db: Database, user: User, instance_id: int, reason: str | None = None) -> dict:
     """Run the failed step again, after its cause was fixed (data corrected, a new version migrated in)."""
     check_operator(user)
