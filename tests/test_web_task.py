@@ -40,7 +40,7 @@ def test_start_form_widgets_and_errors_next_to_fields(client, web_published):
     assert 'type="date"' in field_html(page, "received_on")
     assert '<option value="visit"' in field_html(page, "channel")
     assert 'type="checkbox"' in field_html(page, "overseas")
-    assert "<textarea" in field_html(page, "description") and "(CNY)" in field_html(page, "claimed_amount")
+    assert "<textarea" in field_html(page, "description") and "(¥)" in field_html(page, "claimed_amount")
     bad = sales.post("/start/intake_check", data={"complaint_no": "", "customer": "宁波机械", "claimed_amount": "abc",
                                                   "description": "裂纹"})
     text = bad.get_data(as_text=True)

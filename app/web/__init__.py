@@ -13,6 +13,8 @@ def register(app: Flask) -> None:
     # the API's token endpoint is a sign-in too: the same limit on failed attempts
     app.view_functions["api.token"] = limit_failed_sign_ins(app.view_functions["api.token"])
     common.register(app)
+    from . import labels
+    labels.register(app)
     for blueprint in (home_bp, task_bp, cases_bp):
         app.register_blueprint(blueprint)
     from .operations import bp as ops_bp

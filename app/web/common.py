@@ -15,7 +15,8 @@ from ..services.cases import inbox
 from ..services.errors import ServiceError
 
 # front-end packages served from node_modules (pinned in package.json; no CDN)
-VENDOR = {"bpmn-js": PROJECT_ROOT / "node_modules" / "bpmn-js" / "dist",
+VENDOR = {"bootstrap": PROJECT_ROOT / "node_modules" / "bootstrap" / "dist",
+          "bpmn-js": PROJECT_ROOT / "node_modules" / "bpmn-js" / "dist",
           "chart.js": PROJECT_ROOT / "node_modules" / "chart.js" / "dist",
           "dmn-js": PROJECT_ROOT / "node_modules" / "dmn-js" / "dist",
           "bpmn-js-i18n-zh": PROJECT_ROOT / "node_modules" / "bpmn-js-i18n-zh" / "lib"}

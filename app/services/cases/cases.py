@@ -3,7 +3,6 @@
 
 Starting: the start event property `starterGroups` (comma list of group codes or lane names) names the
 groups whose members may start the process; without it any staff member (anyone in a group) may."""
-import json
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,7 +12,7 @@ from ...engine.state import COMPLETED_STATE
 from ...models import AuditEvent, HumanTask, OPEN_STATES, ProcessInstance, ProcessVersion, User, WorkflowTask
 from ..audit import audit
 from ..errors import Forbidden
-from ..modelling.formfields import fields
+from ..modelling.formfields import fields, form_schemas
 from ..organisation.org import group_index, resolve_lane
 from ..modelling.publishing import latest_version
 
@@ -112,16 +111,9 @@ def field_catalog(version: ProcessVersion, locale: str) -> dict[str, dict]:
     """Every form field of the version by name: its label in the page language and its widget kind
     (used to label and format the case data)."""
     catalog: dict[str, dict] = {}
-    for name, text in sorted((version.sources or {}).items()):
-        if not name.endswith(".json") or name.startswith("i18n/"):
-            continue
-        try:
-            schema = json.loads(text)
-        except ValueError:
-            continue
-        if isinstance(schema, dict):
-            for field in fields(schema, locale):
-                catalog.setdefault(field["name"], field)
+    for schema in form_schemas(version.sources):
+        for field in fields(schema, locale):
+            catalog.setdefault(field["name"], field)
     return catalog
 
 

@@ -152,3 +152,18 @@ def check(schema: dict, data: dict, parse_errors: dict) -> None:
             errors.setdefault(key, messages)
     if errors:
         raise ValidationFailed(_("The form has errors; please correct the marked fields."), errors)
+
+
+def form_schemas(sources: dict) -> list[dict]:
+    """Every form schema (JSON object with properties) among a version's source files, in file order."""
+    out = []
+    for name, text in sorted((sources or {}).items()):
+        if not name.endswith(".json") or name.startswith("i18n/"):
+            continue
+        try:
+            schema = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(schema, dict) and isinstance(schema.get("properties"), dict):
+            out.append(schema)
+    return out
