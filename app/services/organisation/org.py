@@ -12,7 +12,7 @@ from ...i18n import _
 from ...models import Group, Membership, PRODUCT_ROLES, User, UserRole
 from ..errors import NotFound, ServiceError
 
-GROUPS_FILE = Path(__file__).resolve().parent.parent / "data" / "groups.json"
+GROUPS_FILE = Path(__file__).resolve().parents[2] / "data" / "groups.json"
 DEMO_PASSWORD = "demo"  # nosec B105 # the documented password of the demo users (demo mode only)
 _hasher = PasswordHasher()
 
