@@ -53,6 +53,8 @@ def create_app(config: Config | None = None) -> Flask:
 
     from .cli import register
     register(app)
+    from .web import transport
+    transport.install(app)  # X-Forwarded-* from trusted proxies; HSTS over HTTPS
 
     @app.after_request
     def security_headers(response):

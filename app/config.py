@@ -39,6 +39,9 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = env.get("SESSION_COOKIE_SECURE", "0") == "1"
+        # reverse proxies in front of the server whose X-Forwarded-* headers are believed (0: none)
+        self.TRUSTED_PROXY_HOPS = int(env.get("TRUSTED_PROXY_HOPS", 0))
+        self.HSTS_MAX_AGE = int(env.get("HSTS_MAX_AGE", 365 * 86400))
         self.PERMANENT_SESSION_LIFETIME = int(env.get("SESSION_LIFETIME", 8 * 3600))
         # pages: times shown in this zone; idle sign-out; failed sign-ins allowed per address; upload size
         self.BABEL_DEFAULT_TIMEZONE = env.get("DISPLAY_TIMEZONE", "Asia/Shanghai")

@@ -26,6 +26,8 @@ def _query(name, kind="string"):
 
 
 DATA_BODY = {"type": "object", "properties": {"data": {"type": "object"}}}
+ASSIGNEE_BODY = {"type": "object", "required": ["assignee"],
+                 "properties": {"assignee": {"type": "string", "description": "username"}}}
 
 SPEC = {
     "openapi": "3.1.0",
@@ -58,6 +60,16 @@ SPEC = {
                                                responses={403: "not allowed", 409: "already taken"})},
         "/tasks/{task_id}/unclaim": {"post": _op("Release a claimed task", params=[_path_param("task_id")],
                                                  responses={403: "not allowed", 409: "not claimed"})},
+        "/tasks/{task_id}/reassign": {"post": _op(
+            "A head of the task's department gives it to a member (to the substitute of an absent member)",
+            params=[_path_param("task_id")], body=ASSIGNEE_BODY,
+            responses={400: "the assignee may not do this task", 403: "not a head of the department",
+                       404: "no such task", 409: "the task is no longer waiting"})},
+        "/tasks/{task_id}/delegate": {"post": _op(
+            "The holder hands the task to a colleague (to the substitute of an absent colleague)",
+            params=[_path_param("task_id")], body=ASSIGNEE_BODY,
+            responses={400: "the assignee may not do this task", 403: "not the holder", 404: "no such task",
+                       409: "the task is no longer waiting"})},
         "/tasks/{task_id}/complete": {"post": _op(
             "Complete a task with its form's data", body=DATA_BODY, params=[_path_param("task_id")],
             responses={403: "not allowed", 409: "completed concurrently", 422: "form errors"})},

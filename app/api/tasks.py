@@ -4,6 +4,7 @@ from .. import get_db
 from ..i18n import _
 from ..services.cases import delegation, tasks
 from ..services.errors import Forbidden
+from ..services.audit import masking
 from ..services.modelling.forms import load_schema
 from ..models import ProcessInstance, ProcessVersion
 from . import bp
@@ -36,7 +37,7 @@ def get_task(user, task_id):
         version = session.get(ProcessVersion, instance.version_id)
         body["form_schema"] = load_schema(version.sources[task.form_ref]) if task.form_ref else None
         body["documentation"] = version.task_catalog.get(task.task_name, {}).get("documentation", "")
-        body["case_data"] = instance.case_data
+        body["case_data"] = masking.visible_case_data(session, user, instance)
         return body
 
 

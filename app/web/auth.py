@@ -19,6 +19,7 @@ limiter = Limiter(key_func=get_remote_address)
 
 
 class LoginUser(UserMixin):
+from .safe_redirect import local_path, same_site
     def __init__(self, user):
         self.user = user
         self.id = user.username
@@ -59,7 +60,7 @@ def login():
         else:
             http_session.permanent = True
             login_user(LoginUser(user))
-            target = request.args.get("next", "")
+            target = local_path(request.args.get("next", ""), url_for("home.index"))
             return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("home.index"))
     return render_template("login.html", error=error), (401 if error else 200)
 
@@ -83,5 +84,5 @@ def set_locale(code):
             with get_db().session() as session:
                 user = session.get(User, current_user.user.id)
                 user.locale = code
-    target = request.referrer or url_for("home.index")
+    target = same_site(request.referrer, request.host, url_for("home.index"))
     return redirect(target)

@@ -59,15 +59,12 @@ def start(process_id):
             instance_id = instances.start_instance(get_db(), process_id, data, user.username)
         except ValidationFailed as exc:
             errors, message, status = exc.field_errors, exc.message, 422
-        else:
-            uploads = [values[f["name"]] for f in formfields.fields(schema, "en")
-                       if f["kind"] == "attachment" and values.get(f["name"])]
-            drafts.link_attachments(get_db(), uploads, instance_id, user.username)
+        else:  # the uploaded files joined the case as it started (services/cases/attachments.py)
             flash(_("The case was started."))
             return redirect(url_for("cases.show", instance_id=instance_id))
     fields = formfields.fields(schema, locale())
     with get_db().session() as session:
-        names = drafts.file_names(session, fields, values)
+        names = drafts.file_names(session, fields, values, username=me().username)
     return render_template("start.html", process_id=process_id, name=name, fields=fields, values=values,
                            errors=errors, message=message, file_names=names), status
 

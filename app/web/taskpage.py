@@ -5,7 +5,8 @@ from flask_login import login_required
 from .. import get_db
 from ..i18n import _
 from ..models import ProcessInstance, ProcessVersion
-from ..services.cases import cases, drafts, inbox, tasks
+from ..services.audit import masking
+from ..services.cases import attachments, cases, drafts, inbox, tasks
 from ..services.modelling import formfields
 from ..services.errors import Conflict, Forbidden, ValidationFailed
 from ..services.modelling.forms import load_schema
@@ -38,6 +39,7 @@ def _context(task_id: str):
         schema = load_schema(version.sources[task.form_ref]) if task.form_ref else {"properties": {}}
         draft = drafts.load_draft(session, user, task_id)
         catalog = cases.field_catalog(version, locale())
+        case_data = masking.visible_case_data(session, user, instance)  # contact data only for who works it
         row = inbox.decorate(session, [task], locale())[0]
         colleagues = [m for m in inbox.members(session, task.group_code or "")
                       if m.username != user.username and tasks.may_work(m, task)]
@@ -46,14 +48,14 @@ def _context(task_id: str):
             "documentation": version.task_catalog.get(task.task_name, {}).get("documentation", ""),
             "may_work": tasks.may_work(user, task), "is_head": task.group_code in user.head_of,
             "holder": task.claimed_by, "colleagues": colleagues, "draft": draft,
-            "key_data": cases.key_data(instance.case_data or {}, catalog),
+            "key_data": cases.key_data(case_data, catalog),
             "where": [inbox.label(labels, t.task_name, t.title, locale()) for t in cases.open_tasks(session, instance.id)],
             "events": cases.timeline(session, instance.id)[-8:],
             "process_name": row["process_name"],
         }
         values = dict(draft.form_values) if draft else {
-            k: v for k, v in (instance.case_data or {}).items() if k in schema.get("properties", {})}
-        context["file_names"] = drafts.file_names(session, context["fields"], values)
+            k: v for k, v in case_data.items() if k in schema.get("properties", {})}
+        context["file_names"] = drafts.file_names(session, context["fields"], values, instance_id=instance.id)
     context["values"] = values
     return context
 
@@ -63,7 +65,8 @@ def _render(task_id: str, *, values=None, errors=None, message=None, status=200)
     if values is not None:
         context["values"] = values
         with get_db().session() as session:
-            context["file_names"] = drafts.file_names(session, context["fields"], values)
+            context["file_names"] = drafts.file_names(session, context["fields"], values,
+                                                      instance_id=context["instance"].id)
     return render_template("task.html", errors=errors or {}, message=message, kept_input=values is not None,
                            **context), status
 
@@ -83,12 +86,17 @@ def submit(task_id):
         task = tasks.get_task(session, task_id)
         if not tasks.may_view(user, task):
             raise Forbidden(_("You may not see this task."))
+        tasks.check_may_work(user, task)  # before any uploaded file is stored
         instance_id = task.instance_id
         version = session.get(ProcessVersion, session.get(ProcessInstance, instance_id).version_id)
         schema = load_schema(version.sources[task.form_ref]) if task.form_ref else {"properties": {}}
     data, parse_errors, raw = formfields.parse(schema, request.form, request.files,
                                                uploader(user, instance_id, task_id))
     if request.form.get("action") == "save":
+        refused = {k: v for k, v in parse_errors.items() if k in attachments.attachment_fields(schema)}
+        if refused:  # a file that was not kept: say so instead of saving the draft without it
+            return _render(task_id, values=raw, errors=refused, status=422,
+                           message=_("The draft was not saved; please correct the marked fields."))
         drafts.save_draft(db, user, task_id, raw)
         flash(_("Draft saved."))
         return redirect(url_for("task.show", task_id=task_id))

@@ -21,7 +21,8 @@ def event_labels() -> dict[str, str]:
         "completed": _("Completed"), "task_cancelled": _("Task cancelled"), "timer_fired": _("Timer fired"),
         "escalated": _("Escalated"), "error": _("Error"), "delegated": _("Delegated"),
         "substituted": _("Substituted"), "reassigned": _("Reassigned"), "migrated": _("Migrated"),
-        "version_published": _("Version published"),
+        "version_published": _("Version published"), "attachment_added": _("File added"),
+        "draft_saved": _("Draft saved with files"),
     }
 
 

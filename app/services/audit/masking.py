@@ -1,8 +1,11 @@
 """Customer contact data is visible only to the departments that work the case (PROCESSES.md section 5).
 
 The contact fields of a process are named in its start event's `contactFields` property (comma list);
-without it a default list applies. Everyone else - other departments, auditors - sees them masked, in the
-case data, in the submitted data and before/after values of the history, and in exports."""
+without it the default names apply, alone or as the end of a longer name (`buyer_address`,
+`site_contact`). Everyone else - other departments, auditors, administrators - sees them masked wherever
+case data leaves the system: the case and task pages, the task and case API, the case events, the
+auditor's case page, printable report and history exports. Every such output goes through `masker` (or
+`visible_case_data`); e-mails carry no case data, only the task title, business key and due time."""
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,19 +16,36 @@ DEFAULT_CONTACT_FIELDS = ("customer_contact", "contact", "contact_person", "phon
 MASK = "******"
 
 
+class FieldNames(frozenset):
+    """Field names; a name also matches when it ends in `_` + one of `suffixes`."""
+    suffixes: tuple[str, ...] = ()
+
+    def __new__(cls, names, suffixes=()):
+        made = super().__new__(cls, names)
+        made.suffixes = tuple(suffixes)
+        return made
+
+    def __contains__(self, key) -> bool:
+        return frozenset.__contains__(self, key) or (
+            isinstance(key, str) and bool(self.suffixes) and key.endswith(self.suffixes))
+
+
 def contact_fields(version: ProcessVersion | None) -> set[str]:
     props = ((version.meta or {}).get("start", {}).get("properties", {}) if version else {})
     named = [f.strip() for f in str(props.get("contactFields") or "").split(",") if f.strip()]
-    return set(named or DEFAULT_CONTACT_FIELDS)
+    if named:
+        return FieldNames(named)
+    return FieldNames(DEFAULT_CONTACT_FIELDS, ["_" + name for name in DEFAULT_CONTACT_FIELDS])
 
 
 def works_case(session: Session, user: User, instance: ProcessInstance) -> bool:
-    """The user started the case, or belongs to a group that has (or had) a task on it."""
+    """The user started the case, belongs to a group that has (or had) a task on it, or holds or did one of
+    its tasks (a substitute from another department)."""
     if user.username == instance.started_by:
         return True
-    groups = set(session.scalars(select(HumanTask.group_code).where(HumanTask.instance_id == instance.id)
-                                 .distinct()))
-    return bool(groups & user.group_codes)
+    rows = session.execute(select(HumanTask.group_code, HumanTask.claimed_by, HumanTask.completed_by)
+                           .where(HumanTask.instance_id == instance.id)).all()
+    return any(r.group_code in user.group_codes or user.username in (r.claimed_by, r.completed_by) for r in rows)
 
 
 def mask_value(value):
@@ -58,3 +78,8 @@ def masker(session: Session, user: User, instance: ProcessInstance):
         return lambda data: data
     fields = contact_fields(session.get(ProcessVersion, instance.version_id))
     return lambda data: mask(data, fields)
+
+
+def visible_case_data(session: Session, user: User, instance: ProcessInstance) -> dict:
+    """The case data as this user may see it."""
+    return masker(session, user, instance)(instance.case_data or {})

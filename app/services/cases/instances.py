@@ -14,6 +14,7 @@ from ...models import ProcessInstance, ProcessVersion
 from ..audit import audit
 from . import linked, scriptenv, store
 from ..errors import Conflict, NotFound, StepFailed
+from .attachments import check_files, link_start_files
 from ..modelling.forms import load_schema, validate_data
 from ..modelling.publishing import latest_version
 
@@ -43,8 +44,10 @@ def start_in_session(session: Session, process_id: str, data: dict, actor: str |
     if version is None:
         raise NotFound(_("No published process %(pid)s", pid=process_id))
     start_form = (version.meta or {}).get("start", {}).get("form")
+    schema = load_schema(version.sources[start_form]) if start_form else None
     if start_form:
-        validate_data(load_schema(version.sources[start_form]), data)
+        validate_data(schema, data)
+        check_files(session, schema, data, starter=actor, parent_id=parent_instance_id)
     started = store.step_clock()
     bundle = store.bundle_for(session, version.id)
     try:
@@ -62,6 +65,7 @@ def start_in_session(session: Session, process_id: str, data: dict, actor: str |
     audit.record(session, "instance_started", instance_id=instance.id, actor=actor,
                  data={"process_id": process_id, "version": version.version, "submitted": data})
     store.save(session, instance, live, started, actor=actor, version=store.version_info(session, version.id))
+    link_start_files(session, schema, data, instance.id, actor)
     linked.start_requested(session, instance, live, started, actor, start_in_session)
     return instance.id, instance.lock_version, live
 

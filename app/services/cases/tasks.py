@@ -12,6 +12,7 @@ from ..audit import audit
 from . import refusals
 from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..modelling.forms import validate_data
+from .attachments import check_files
 from .instances import check_not_held, run_step
 
 
@@ -84,9 +85,17 @@ def claim(db: Database, user: User, task_id: str) -> None:
                      element_id=task.task_name)
 
 
+def _check_may_release(user: User, task: HumanTask) -> None:
+    """Someone who is neither the holder, nor a head, nor may work the task is refused before anything
+    is said about the task's state."""
+    if task.claimed_by != user.username and task.group_code not in user.head_of and not may_work(user, task):
+        raise Forbidden(_("Only the holder or a head of the department may release this task."))
+
+
 def unclaim(db: Database, user: User, task_id: str) -> None:
     with db.session() as session:
         task = get_task(session, task_id)
+        _check_may_release(user, task)
         if task.state != "claimed":
             raise Conflict(_("The task is not claimed."))
         if task.claimed_by != user.username and task.group_code not in user.head_of:
@@ -116,6 +125,8 @@ def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 
         _check_segregation(session, user, task, props, instance)
         if task.form_ref:
             validate_data(version.schema(task.form_ref), data)
+            check_files(session, version.schema(task.form_ref), data, instance_id=instance.id,
+                        parent_id=instance.parent_instance_id)
         refusals.check(live, task_id, props, data)
         submitted = dict(data)
         if props.get("recordActorAs"):  # the case remembers who did this step (for excludeActorsFrom)
