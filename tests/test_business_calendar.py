@@ -25,7 +25,9 @@ def test_working_days_skip_national_day_and_count_the_make_up_saturday():
 
 
 def test_calendar_day_clocks_run_through_the_holiday():
-    assert due_at("P10D", china(2025, 9, 30, 10, 0)) == china(2025, 10, 10, 10, 0)
+    # whole calendar days end at the end of the last day, China time; hours are exact
+    assert due_at("P10D", china(2025, 9, 30, 10, 0)) == china(2025, 10, 10, 23, 59, 59)
+    assert due_at("P10D", china(2025, 9, 30, 7, 0)) == china(2025, 10, 10, 23, 59, 59)  # 23:00 UTC the day before
     assert due_at("PT24H", china(2025, 9, 30, 10, 0)) == china(2025, 10, 1, 10, 0)
 
 

@@ -25,7 +25,9 @@ def _events(desk, iid, kind):
                                                              AuditEvent.event_type == kind)))
 
 
-@pytest.mark.parametrize("origin, due", [("domestic", datetime(2025, 10, 8)), ("overseas", datetime(2025, 10, 13))])
+# received on 28 September (China date): the 10th / 15th day ends at 24:00 China time, 15:59:59 UTC
+@pytest.mark.parametrize("origin, due", [("domestic", datetime(2025, 10, 8, 15, 59, 59)),
+                                         ("overseas", datetime(2025, 10, 13, 15, 59, 59))])
 def test_customer_commitment_escalates_to_the_vp_s1_art_10_3_4(desk, origin, due):
     """S1 art. 10(3)(4): domestic complaints are handled within 10 days of receipt, overseas within 15 — calendar
     days, so the National Day holiday does not extend them. A breach does not stop the handling: it is recorded
@@ -77,7 +79,10 @@ def test_step_limits_use_working_days_bc_dir_059_4_7_2(desk, created, due):
     production_due = desk.open_tasks(iid)["prod_investigate"].due_at
     assert production_due == {datetime(2025, 10, 9, 10, 0): datetime(2025, 10, 10, 10, 0),
                               datetime(2025, 9, 28, 10, 0): datetime(2025, 9, 29, 10, 0)}[due]
-    assert desk.case(iid).case_data["internal_due_at"].startswith((created + timedelta(days=6)).isoformat())
+    # six calendar days: to the end of the sixth day, China time (23:59:59 = 15:59:59 UTC)
+    target = datetime.combine((created + timedelta(hours=8, days=6)).date(), datetime.min.time()) \
+        + timedelta(hours=15, minutes=59, seconds=59)
+    assert desk.case(iid).case_data["internal_due_at"].startswith(target.isoformat())
 
 
 def test_complaint_numbers_per_month_bc_dir_059_4_5(desk):

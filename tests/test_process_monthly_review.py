@@ -40,7 +40,7 @@ def test_review_task_on_the_first_due_by_the_tenth_then_next_month(db):
         assert desk.fire_at(datetime(2026, 11, 30, 16, 0, 1)) == 1
         task = desk.open_tasks(iid)["gm_review"]
         assert task.group_code == "gm_office"
-        assert task.due_at == datetime(2026, 11, 30, 16, 0, 1) + timedelta(days=9)  # the 10th, China time
+        assert task.due_at == datetime(2026, 12, 10, 15, 59, 59)  # the end of the 10th, China time
         assert desk.case(iid).business_key == "2026-11"
         desk.do("gm_office", iid, "gm_review", REVIEW)
         # the case loops: December is noted and reviewed on 1 January

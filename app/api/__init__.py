@@ -49,3 +49,4 @@ from . import auth, instances, openapi, processes, tasks  # noqa: E402,F401  (ro
 from . import escalations  # noqa: E402,F401  (escalations and notification settings)
 from . import models  # noqa: E402,F401  (model files, versions, migrations)
 from . import operations  # noqa: E402,F401  (incidents and case control)
+from . import calendar  # noqa: E402,F401  (the company calendar)

@@ -45,9 +45,23 @@ _BUILTINS.update({
     "abs": abs, "str": str, "int": int, "float": float, "bool": bool,
 })
 
+def _start_time(start: str) -> _dt.datetime:
+    """A deadline's start as naive UTC: an ISO time (with or without offset; without one it is UTC), or a
+    date (YYYY-MM-DD), which is a China date and starts at 00:00 China time."""
+    text = str(start).strip()
+    if len(text) == 10:
+        return workcalendar.china_midnight(_dt.date.fromisoformat(text))
+    value = _dt.datetime.fromisoformat(text)
+    if value.tzinfo is not None:
+        value = value.astimezone(_dt.timezone.utc)
+    return value.replace(tzinfo=None)
+
+
 def deadline(expression: str, start: str | None = None) -> str:
-    """ISO time (UTC) of a due expression counted from now or from start: deadline("2WD"), deadline("P10D")."""
-    base = _dt.datetime.fromisoformat(start).replace(tzinfo=None) if start else clock.now()
+    """ISO time (UTC, with offset) of a due expression counted from now or from start (an ISO time, or a China
+    date): deadline("2WD"), deadline("P10D", received_on). Whole calendar days end at 23:59:59 China time of
+    the last day; working days at the end of the working day on the company calendar."""
+    base = _start_time(start) if start else clock.now()
     return workcalendar.due_at(expression, base).replace(tzinfo=_dt.timezone.utc).isoformat()
 
 
@@ -57,11 +71,15 @@ def month_start(months: int = 1) -> str:
 
 
 def today() -> str:
-    """Today's date in China (ISO), e.g. for the month a review covers: today()[:7]."""
-    return (clock.now() + workcalendar.CHINA_OFFSET).date().isoformat()
+    """Today's date in China (ISO, YYYY-MM-DD), never the UTC date: e.g. received_on = today(), or the month
+    a review covers: today()[:7]."""
+    return workcalendar.china_today(clock.now()).isoformat()
 
 
 def now_iso() -> str:
+    """The current instant as ISO 8601 in UTC with its offset (e.g. 2026-03-01T23:30:00+00:00), comparable
+    with deadline(...). It is no date: its first characters are the UTC date, which is the day before in
+    China until 08:00 — a date derived from now is today()."""
     return clock.now().replace(tzinfo=_dt.timezone.utc).isoformat()
 
 

@@ -79,3 +79,18 @@ def _attached_task(task):
     if not isinstance(task.task_spec, BoundaryEvent) or task.parent is None:
         return None
     return next((t for t in task.parent.children if not isinstance(t.task_spec, BoundaryEvent)), None)
+
+
+def reschedule(live, task_id: str, due: datetime) -> bool:
+    """Move a waiting date or duration timer to a new due time (naive UTC); False when there is no such timer."""
+    for wf in (live.workflow, *live.workflow.subprocesses.values()):
+        for task in wf.tasks.values():
+            if str(task.id) != task_id or task._state != TaskState.WAITING:
+                continue
+            definition = _timer_definition(getattr(task.task_spec, "event_definition", None))
+            if definition is None or isinstance(definition, CycleTimerEventDefinition):
+                return False
+            task._set_internal_data(event_value=due.replace(tzinfo=timezone.utc).isoformat())
+            live.full_rewrite = True  # the waiting task's stored state changed without a state change
+            return True
+    return False

@@ -10,6 +10,7 @@ from .notifications import NotificationSetting, OutboxMessage
 from .audit_workspace import AuditChainHead, SavedSearch
 from .delegation import Attachment, Substitution, TaskDraft
 from .model_drafts import ModelDraft
+from .calendar import CalendarDay, CalendarDeadline, CalendarSettings, CalendarYear  # noqa: F401
 
 __all__ = [
     "Base", "Group", "User", "Membership", "UserRole", "PRODUCT_ROLES", "ProcessVersion",

@@ -31,6 +31,8 @@ class HumanTask(Base):
     head_only: Mapped[bool] = mapped_column(default=False)
     state: Mapped[str] = mapped_column(String(16))  # ready | claimed | completed | cancelled
     due_at: Mapped[Optional[datetime]]
+    due_provisional: Mapped[bool] = mapped_column(default=False)  # beyond the calendar's last scheduled year
+    case_due_at: Mapped[Optional[datetime]]  # the case's commitment deadline (start property caseDeadlineField)
     claimed_by: Mapped[Optional[str]] = mapped_column(String(80))
     form_ref: Mapped[Optional[str]] = mapped_column(String(200))
     created_at: Mapped[datetime]

@@ -17,5 +17,7 @@ def register(app: Flask) -> None:
     labels.register(app)
     for blueprint in (home_bp, task_bp, cases_bp):
         app.register_blueprint(blueprint)
+    from .admin_calendar import bp as admin_calendar_bp
+    app.register_blueprint(admin_calendar_bp)
     from .operations import bp as ops_bp
     app.register_blueprint(ops_bp)

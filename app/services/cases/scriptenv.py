@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy.orm import Session
 
 from ...engine import runner
-from . import numbering
+from . import calendar_deadlines, numbering
 
 
 @contextmanager
@@ -16,5 +16,6 @@ def bound(session: Session):
     def next_number(kind: str, period: str | None = None) -> str:
         return numbering.next_number(session, str(kind), None if period is None else str(period))
 
-    with runner.step_functions(next_number=next_number):
+    with runner.step_functions(next_number=next_number), \
+            calendar_deadlines.bound(session):  # deadline(...) and dueIn count on the company calendar
         yield

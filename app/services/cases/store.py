@@ -15,7 +15,7 @@ from ...engine.specs import SpecCache
 from ...models import HumanTask, OPEN_STATES, ProcessInstance, ProcessVersion, Timer, WorkflowTask
 from ..audit import audit
 from ..notifications import notifications
-from ...workcalendar import due_at
+from . import calendar_deadlines
 from ..modelling.forms import load_schema
 from ..organisation.org import group_index, resolve_lane
 
@@ -141,6 +141,10 @@ def save(session: Session, instance: ProcessInstance, live, started_at: float, *
     customer = case_data.get(start_props.get("customerField", "customer"))
     if customer:
         instance.summary = {**(instance.summary or {}), "customer": str(customer)[:300]}
+    case_due = calendar_deadlines.case_deadline(case_data, start_props)
+    if case_due != (instance.summary or {}).get("case_due_at"):  # shown on every task of the case
+        instance.summary = {**(instance.summary or {}), "case_due_at": case_due}
+        key_changed = True
     if completed_task is not None:
         changed = {k: [before.get(k), v] for k, v in case_data.items() if before.get(k) != v}
         audit.record(session, "completed", instance_id=instance.id, actor=actor, task_id=completed_task["id"],
@@ -166,8 +170,10 @@ def save(session: Session, instance: ProcessInstance, live, started_at: float, *
         session.execute(update(WorkflowTask).where(WorkflowTask.instance_id == iid,
                                                    WorkflowTask.task_id.in_(changes.archived))
                         .values(archived=True))
-    _sync_human_tasks(session, instance, live, version, actor, key_changed)
-    _sync_timers(session, instance, live)
+    with calendar_deadlines.bound(session):  # a timer's due time is computed when it starts waiting
+        _sync_human_tasks(session, instance, live, version, actor, key_changed)
+        _sync_timers(session, instance, live)
+    calendar_deadlines.record(session, instance)
     state.mark_saved(live, started_at)
 
 
@@ -187,21 +193,26 @@ def _sync_human_tasks(session: Session, instance: ProcessInstance, live, version
             row.completed_at = now
             audit.record(session, "task_cancelled", instance_id=instance.id, task_id=task_id,
                          element_id=row.task_name)
+    case_due = calendar_deadlines.as_utc((instance.summary or {}).get("case_due_at"))
     for row in open_rows.values():
         if row.state in OPEN_STATES and row.business_key != instance.business_key:
             row.business_key = instance.business_key
+        if row.state in OPEN_STATES and row.case_due_at != case_due:
+            row.case_due_at = case_due
     new = [t for tid, t in ready.items() if tid not in open_rows]
     if not new:
         return
     lanes = cached_group_index(session)
     for task in new:
         info = version.task_catalog.get(task["element_id"], {})
+        due = calendar_deadlines.task_due(session, info.get("due"), now)
         row = HumanTask(
             id=task["id"], instance_id=instance.id, process_id=instance.process_id,
             business_key=instance.business_key, task_name=task["element_id"],
             title=info.get("title") or task["element_id"], lane=info.get("lane"),
             group_code=resolve_lane(lanes, info.get("lane")), head_only=bool(info.get("head_only")),
-            state="ready", due_at=due_at(info.get("due"), now), form_ref=info.get("form"),
+            state="ready", due_at=due.at, due_provisional=due.provisional, case_due_at=case_due,
+            form_ref=info.get("form"),
             created_at=now, customer=(instance.summary or {}).get("customer"))
         session.add(row)
         notifications.task_ready(session, row)
