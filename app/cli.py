@@ -16,6 +16,8 @@ def register(app: Flask) -> None:
     db = app.extensions["db"]
     from .audit_cli import register as register_audit
     register_audit(app)
+    from .users_cli import register as register_users
+    register_users(app)
     from .calendar_cli import register as register_calendar
     register_calendar(app)
 

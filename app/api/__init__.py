@@ -48,5 +48,6 @@ def register_app_handlers(app):
 from . import auth, instances, openapi, processes, tasks  # noqa: E402,F401  (route registration)
 from . import escalations  # noqa: E402,F401  (escalations and notification settings)
 from . import models  # noqa: E402,F401  (model files, versions, migrations)
+from . import admin  # noqa: E402,F401  (users, departments, own password and tokens)
 from . import operations  # noqa: E402,F401  (incidents and case control)
 from . import calendar  # noqa: E402,F401  (the company calendar)

@@ -9,7 +9,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from .. import get_db
 from ..extensions import csrf
 from ..i18n import _
-from ..services.organisation import org
+from ..services.organisation import login, signin
 from ..services.errors import Forbidden, Unauthorized
 from . import bp
 from .util import json_body
@@ -22,8 +22,12 @@ def _serializer():
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="api-token")
 
 
-def issue_token(username: str) -> str:
-    return _serializer().dumps({"u": username})
+def issue_token(session, user, name: str = "") -> str:
+    """A new bearer token: a server-side row (listed, revocable) named by a signed text."""
+    row = signin.new_token(session, user, max_age=current_app.config["API_TOKEN_MAX_AGE"], name=name,
+                           address=request.remote_addr)
+    g.api_token_id = row.id
+    return _serializer().dumps({"u": user.username, "t": row.id})
 
 
 @bp.post("/auth/token")
@@ -31,12 +35,13 @@ def token():
     body = json_body()
     username, password = str(body.get("username", "")), str(body.get("password", ""))
     with get_db().session() as session:
-        user = org.authenticate(session, username, password)
-    if user is None:
-        raise Unauthorized(_("Wrong username or password."))
+        user = login.authenticate(session, username, password)
+        if user is None:
+            raise Unauthorized(_("Wrong username or password."))
+        text = issue_token(session, user, str(body.get("name") or "")[:200])
     max_age = current_app.config["API_TOKEN_MAX_AGE"]
-    return {"token": issue_token(user.username), "token_type": AUTH_SCHEME, "expires_in": max_age,
-            "username": user.username}
+    return {"token": text, "token_type": AUTH_SCHEME, "expires_in": max_age, "username": user.username,
+            "id": g.api_token_id, "must_change_password": user.must_change_password}
 
 
 def _user_from_token(header: str):
@@ -47,13 +52,13 @@ def _user_from_token(header: str):
         raise Unauthorized(_("Your session has expired; please sign in again."))
     except BadSignature:
         raise Unauthorized(_("Invalid token."))
+    if not isinstance(data, dict):
+        raise Unauthorized(_("Invalid token."))
     with get_db().session() as session:
-        try:
-            user = org.get_user(session, data["u"])
-        except Exception:
-            raise Unauthorized(_("Invalid token."))
-    if not user.is_active:
-        raise Unauthorized(_("The account is disabled."))
+        user = signin.token_user(session, data.get("t"), str(data.get("u")))
+    if user is None:  # revoked, expired, unknown, or the account was deactivated
+        raise Unauthorized(_("The token is no longer valid; please sign in again."), code="token_revoked")
+    g.api_token_id = data["t"]
     return user
 
 
@@ -74,6 +79,9 @@ def require_user(view=None, *, role: str | None = None):
                 user = current_user._get_current_object().user
             else:
                 raise Unauthorized(_("Sign in first: send a bearer token from POST /api/v1/auth/token."))
+            if user.must_change_password and request.endpoint != "api.change_my_password":
+                raise Forbidden(_("Change your temporary password first (POST /api/v1/me/password)."),
+                                code="password_change_required")
             if role and not user.has_role(role):
                 raise Forbidden(_("This needs the %(role)s role.", role=role))
             g.api_user = user

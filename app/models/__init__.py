@@ -10,6 +10,7 @@ from .notifications import NotificationSetting, OutboxMessage
 from .audit_workspace import AuditChainHead, SavedSearch
 from .delegation import Attachment, Substitution, TaskDraft
 from .model_drafts import ModelDraft
+from .admin import AdminAuditEvent, ApiToken, PasswordReset, SignInSession
 from .calendar import CalendarDay, CalendarDeadline, CalendarSettings, CalendarYear  # noqa: F401
 
 __all__ = [
@@ -17,4 +18,5 @@ __all__ = [
     "ProcessInstance", "WorkflowTask", "HumanTask", "OPEN_STATES", "AuditEvent", "Timer",
     "Escalation", "NotificationSetting", "OutboxMessage", "BusinessSequence", "AuditChainHead", "SavedSearch",
     "Attachment", "Substitution", "TaskDraft", "ModelDraft",
+    "AdminAuditEvent", "ApiToken", "PasswordReset", "SignInSession",
 ]

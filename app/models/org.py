@@ -29,6 +29,14 @@ class User(Base):
     locale: Mapped[str] = mapped_column(String(8), default="zh")
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # IANA zone the pages show times in (None: the company's zone)
+    timezone: Mapped[Optional[str]] = mapped_column(String(64))
+    # a temporary password set by an administrator must be replaced at the next sign-in
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    password_changed_at: Mapped[Optional[datetime]]
+    # "local" (password kept here) or "ldap" (checked against the company directory)
+    auth_source: Mapped[str] = mapped_column(String(16), default="local")
+    deactivated_at: Mapped[Optional[datetime]]
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin")

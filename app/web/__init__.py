@@ -5,6 +5,8 @@ from flask import Flask
 def register(app: Flask) -> None:
     from . import common
     from .auth import limit_failed_sign_ins, limiter
+    from .account import bp as account_bp
+    from .admin import bp as admin_bp
     from .cases import bp as cases_bp
     from .home import bp as home_bp
     from .taskpage import bp as task_bp
@@ -15,7 +17,7 @@ def register(app: Flask) -> None:
     common.register(app)
     from . import labels
     labels.register(app)
-    for blueprint in (home_bp, task_bp, cases_bp):
+    for blueprint in (home_bp, task_bp, cases_bp, admin_bp, account_bp):
         app.register_blueprint(blueprint)
     from .admin_calendar import bp as admin_calendar_bp
     app.register_blueprint(admin_calendar_bp)

@@ -30,9 +30,10 @@ from sqlalchemy.orm import Session
 
 from ... import clock
 from ...i18n import _
-from ...models import AuditChainHead, AuditEvent, ProcessInstance
+from ...models import AdminAuditEvent, AuditChainHead, AuditEvent, ProcessInstance
 
 SYSTEM = "system"
+ADMIN = "admin"  # the administrative trail (users, departments, calendar, tokens): its own table and chain
 
 
 def stream_of(instance_id: int | None) -> str:
@@ -50,6 +51,19 @@ def event_hash(event: AuditEvent, prev_hash: str) -> str:
         "type": event.event_type, "actor": event.actor, "at": event.at.isoformat(timespec="microseconds"),
         "task_id": event.task_id, "element_id": event.element_id, "data": event.data,
     }
+    return link(prev_hash, content)
+
+
+def admin_event_hash(event: AdminAuditEvent, prev_hash: str) -> str:
+    content = {
+        "stream": ADMIN, "seq": event.chain_seq, "action": event.action, "actor": event.actor,
+        "at": event.at.isoformat(timespec="microseconds"), "object_type": event.object_type,
+        "object_id": event.object_id, "before": event.before, "after": event.after, "reason": event.reason,
+    }
+    return link(prev_hash, content)
+
+
+def link(prev_hash: str, content: dict) -> str:
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(f"{prev_hash}\n{canonical}".encode("utf-8")).hexdigest()
 
@@ -74,13 +88,18 @@ def seal(session: Session, events: list[AuditEvent]) -> None:
     for event in events:
         streams.setdefault(stream_of(event.instance_id), []).append(event)
     for stream in sorted(streams):  # one lock order for every writer
-        length, last = _lock_head(session, stream)
-        for event in streams[stream]:
-            length += 1
-            event.chain_seq, event.prev_hash = length, last
-            event.event_hash = last = event_hash(event, last)
-        session.execute(update(AuditChainHead).where(AuditChainHead.stream == stream)
-                        .values(length=length, last_hash=last, updated_at=clock.now()))
+        extend(session, stream, streams[stream], event_hash)
+
+
+def extend(session: Session, stream: str, events: list, hash_of) -> None:
+    """Append events to one chain: lock its head, give each event its position and hashes, move the head."""
+    length, last = _lock_head(session, stream)
+    for event in events:
+        length += 1
+        event.chain_seq, event.prev_hash = length, last
+        event.event_hash = last = hash_of(event, last)
+    session.execute(update(AuditChainHead).where(AuditChainHead.stream == stream)
+                    .values(length=length, last_hash=last, updated_at=clock.now()))
 
 
 @dataclass
@@ -109,7 +128,7 @@ class Verification:
         return min(with_id, key=lambda p: p.event_id) if with_id else (self.problems or [None])[0]
 
 
-def _check_chain(stream: str, rows: list[AuditEvent], head, result: Verification) -> None:
+def _check_chain(stream: str, rows: list, head, result: Verification, hash_of=event_hash) -> None:
     chained = sorted((r for r in rows if r.chain_seq is not None), key=lambda r: (r.chain_seq, r.id))
     first_chained = min((r.id for r in chained), default=None)
     for row in rows:
@@ -129,7 +148,7 @@ def _check_chain(stream: str, rows: list[AuditEvent], head, result: Verification
         elif row.prev_hash != last:
             result.problems.append(Problem(stream, _("the link to the previous event does not match: the "
                                                      "previous event was altered or deleted"), row.id, row.chain_seq))
-        elif event_hash(row, last) != row.event_hash:
+        elif hash_of(row, last) != row.event_hash:
             result.problems.append(Problem(stream, _("the event's content does not match its hash: the row "
                                                      "was altered"), row.id, row.chain_seq))
         last, expected = row.event_hash or "", max(expected, row.chain_seq) + 1
@@ -156,6 +175,10 @@ def verify(session: Session) -> Verification:
         stream = stream_of(instance_id)
         seen.add(stream)
         _check_chain(stream, list(rows), heads.get(stream), result)
+    seen.add(ADMIN)
+    admin_rows = list(session.scalars(select(AdminAuditEvent).order_by(AdminAuditEvent.id)))
+    if admin_rows or ADMIN in heads:
+        _check_chain(ADMIN, admin_rows, heads.get(ADMIN), result, admin_event_hash)
     for stream, head in heads.items():
         if stream not in seen and head.length:
             _check_chain(stream, [], head, result)

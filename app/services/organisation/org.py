@@ -2,8 +2,6 @@
 import json
 from pathlib import Path
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -11,29 +9,12 @@ from ... import clock
 from ...i18n import _
 from ...models import Group, Membership, PRODUCT_ROLES, User, UserRole
 from ..errors import NotFound, ServiceError
+from . import login, passwords
 
 GROUPS_FILE = Path(__file__).resolve().parents[2] / "data" / "groups.json"
 DEMO_PASSWORD = "demo"  # nosec B105 # the documented password of the demo users (demo mode only)
-_hasher = PasswordHasher()
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(user: User, password: str) -> bool:
-    try:
-        return _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.is_active:
-        _hasher.hash(password)  # same cost whether or not the user exists
-        return None
-    return user if verify_password(user, password) else None
+hash_password = passwords.hash_password
+authenticate = login.authenticate  # sign-in: local accounts and the company directory
 
 
 def get_user(session: Session, username: str) -> User:
@@ -44,15 +25,13 @@ def get_user(session: Session, username: str) -> User:
 
 
 def ensure_groups(session: Session) -> int:
-    """Create or update the organisation's groups from app/data/groups.json."""
+    """Create the organisation's groups from app/data/groups.json that do not exist yet. Existing ones are
+    left as the administrator keeps them (names and aliases are edited on /admin/groups)."""
     created = 0
     for item in json.loads(GROUPS_FILE.read_text(encoding="utf-8")):
-        group = session.get(Group, item["code"])
-        if group is None:
+        if session.get(Group, item["code"]) is None:
             session.add(Group(**item))
             created += 1
-        else:
-            group.name_zh, group.name_en, group.aliases = item["name_zh"], item["name_en"], item["aliases"]
     session.flush()
     return created
 
