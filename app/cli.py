@@ -8,7 +8,7 @@ import click
 from flask import Flask
 
 from .services.organisation import org
-from .services.modelling import publishing
+from .services.modelling import foreign, publishing
 from .services.errors import PublishRefused, ServiceError
 
 
@@ -34,19 +34,33 @@ def register(app: Flask) -> None:
     @click.option("--forms", "forms_dir", type=click.Path(path_type=Path), default=None,
                   help="Folder of JSON Schema forms (default: forms/).")
     @click.option("--actor", default="cli", help="Recorded as the publisher.")
-    def publish(paths, check, forms_dir, actor):
-        """Validate and publish diagrams with their DMN tables and forms (default: processes/)."""
+    @click.option("--fix", "fixes", multiple=True, type=click.Choice(foreign.FIXES),
+                  help="Apply a fix to diagrams from other tools first (repeatable).")
+    def publish(paths, check, forms_dir, actor, fixes):
+        """Validate and publish diagrams with their DMN tables and forms (default: processes/).
+        With --check nothing is published and no database is needed."""
         paths = list(paths) or [Path(app.config["PROCESSES_DIR"])]
         sources = publishing.collect_paths(paths, forms_dir or Path(app.config["FORMS_DIR"]))
+        sources.bpmn = foreign.apply(sources.bpmn, fixes)
+        for note in foreign.review(sources.bpmn)[1]:
+            where = note["file"] + (f" [{note['element_id']}]" if note["element_id"] else "")
+            click.echo(f"warning {where}: {note['message']}", err=True)
         try:
-            with db.session() as session:
-                org.ensure_groups(session)
-                results = publishing.publish(session, sources, actor, check_only=check)
+            if check:  # a pipeline's check: validation needs no database
+                processes, problems = publishing.validate(None, sources)
+                if problems:
+                    raise PublishRefused("invalid", [p.as_dict() for p in problems])
+                results = [{"process_id": p.process_id} for p in processes]
+            else:
+                with db.session() as session:
+                    org.ensure_groups(session)
+                    results = publishing.publish(session, sources, actor)
         except PublishRefused as exc:
             click.echo(f"refused: {len(exc.problems)} problem(s); nothing was published", err=True)
             for p in exc.problems:
                 where = f"{p['file']}" + (f" [{p['element_id']}]" if p["element_id"] else "")
-                click.echo(f"  {where}: {p['message']}", err=True)
+                hint = f" (fixable: --fix {p['fix']})" if p.get("fix") else ""
+                click.echo(f"  {where}: {p['message']}{hint}", err=True)
             sys.exit(1)
         for r in results:
             if check:

@@ -36,7 +36,8 @@ def test_validate_lists_every_problem_with_file_and_element(api):
 
 def test_validate_accepts_a_good_set_and_completes_from_the_published_version(api):
     owner = api("process_owner")
-    assert _upload(owner, "/api/v1/models/validate", _dir(COMP)).get_json() == {"valid": True, "problems": []}
+    body = _upload(owner, "/api/v1/models/validate", _dir(COMP)).get_json()
+    assert body["valid"] is True and body["problems"] == []
     assert _upload(owner, "/api/v1/models", _dir(COMP)).status_code == 201
     dmn = (COMP / "complaint_comp.dmn").read_bytes().replace(b"&gt; 5000", b"&gt; 6000")
     body = _upload(owner, "/api/v1/models/validate", {"complaint_comp.dmn": dmn}, process_id="complaint_comp").get_json()
@@ -117,11 +118,11 @@ def test_drafts_validate_publish_and_migrate_through_the_api(api):
 
 
 EXPECTED_FOREIGN = {  # file -> None (publishes) or the (element id, message fragment) of each expected problem
-    "bpmnio_plain.bpmn": None,
+    "bpmnio_plain.bpmn": [("Task_choose", "not in a lane")],  # plain tasks are inbox tasks: they need a lane
     "camunda_invoice.bpmn": [("Flow_no", "Non-default exclusive outgoing sequence flow without condition"),
                              ("Timer_remind", "PT5M")],
-    "signavio_order.bpmn": [("", 'isExecutable="true"')],
-    "bizagi_complaint.bpmn": [("", "Data Store with name Complaint register has no implementation"),
+    "signavio_order.bpmn": [("sid-order-process", 'isExecutable="true"')],
+    "bizagi_complaint.bpmn": [("ds_register", "Data store Complaint register"),
                               ("t_orphan", "Old step nobody removed")],
     "camunda_discount.dmn": [("discount", "Order total < 0"), ("discount", "Order total [100, 200)"),
                              ("discount", "Rule_medium, Rule_large")],

@@ -33,8 +33,7 @@ def uploaded_files() -> dict[str, bytes]:
 def validate_models(user):
     with get_db().session() as session:
         files = model_files.complete_from_version(session, uploaded_files(), request.form.get("process_id"))
-        problems = model_files.check(session, files)
-    return {"valid": not problems, "problems": problems}
+        return model_files.review(session, files, request.form.getlist("fixes"))
 
 
 @bp.post("/models")
@@ -42,7 +41,7 @@ def validate_models(user):
 def publish_models(user):
     with get_db().session() as session:
         files = model_files.complete_from_version(session, uploaded_files(), request.form.get("process_id"))
-        results = model_files.publish_files(session, files, user.username)
+        results = model_files.publish_files(session, files, user.username, request.form.getlist("fixes"))
     return {"published": results}, 201 if any(r["created"] for r in results) else 200
 
 

@@ -121,6 +121,93 @@ SPEC["paths"].update({
             "to_version": {"type": "integer"}, "instance_ids": {"type": "array", "items": {"type": "integer"}}}})},
 })
 
+SPEC["paths"]["/models"]["post"]["responses"]["201"] = {"description": "at least one new version published"}
+_OPERATOR = {401: "not signed in", 403: "not an administrator or process owner", 404: "no such case"}
+_REASON = {"type": "object", "properties": {"reason": {"type": "string"}}}
+_CASE = [_path_param("instance_id", "integer")]
+_TASKS = {"type": "array", "items": {"type": "object", "required": ["element_id", "title"], "properties": {
+    "element_id": {"type": "string"}, "title": {"type": "string"}}}}
+_WHEN = {"type": ["string", "null"], "description": "ISO 8601 with the offset"}
+
+
+def _answer(summary, ok: dict, *, required=("id",), body=None, responses=None, params=_CASE):
+    """An operator action: its success body (an object with these properties) and its refusals."""
+    op = _op(summary, body=body, responses=responses or _OPERATOR, params=params)
+    op["responses"]["200"] = {"description": "OK", "content": {"application/json": {"schema": {
+        "type": "object", "required": list(required), "properties": {"id": {"type": "integer"}, **ok}}}}}
+    return op
+
+
+_RERUN = {"rerun": {"enum": ["task", "engine"]}, "skipped": {"type": "integer"}, "task_id": {"type": "string"},
+          "timers_fired": {"type": "array", "items": {"type": "string"}}}
+SPEC["paths"].update({
+    "/incidents": {"get": _answer(
+        "Cases in error, grouped by process version, element and message (operators)", {
+            "incidents": {"type": "array", "items": {"type": "object", "required": [
+                "process_id", "process_name", "version", "element_id", "element_title", "message", "count",
+                "since", "instances"], "properties": {
+                "process_id": {"type": "string"}, "process_name": {"type": "string"},
+                "version": {"type": "integer"}, "version_id": {"type": "integer"},
+                "element_id": {"type": "string"}, "element_title": {"type": "string"},
+                "message": {"type": "string"}, "count": {"type": "integer"}, "since": _WHEN,
+                "instances": {"type": "array", "items": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "business_key": {"type": ["string", "null"]}, "since": _WHEN}}}}}},
+            "total": {"type": "integer"}, "page": {"type": "integer"}, "size": {"type": "integer"}},
+        required=("incidents", "total"), responses={401: "not signed in", 403: "not an operator"},
+        params=[_query("process"), _query("sort"), _query("dir"), _query("page", "integer"), _query("size", "integer")])},
+    "/incidents/retry": {"post": _answer("Retry several cases in error; a result per case", {
+        "results": {"type": "array", "items": {"type": "object", "required": ["id", "ok"], "properties": {
+            "id": {"type": "integer"}, "ok": {"type": "boolean"}, "code": {"type": "string"},
+            "message": {"type": "string"}, **_RERUN}}}}, required=("results",), params=None,
+        responses={400: "instance_ids missing", 401: "not signed in", 403: "not an operator"},
+        body={"type": "object", "required": ["instance_ids"], "properties": {
+            "instance_ids": {"type": "array", "items": {"type": "integer"}}, "reason": {"type": "string"}}})},
+    "/instances/{instance_id}/retry": {"post": _answer(
+        "Run a case's failed step again", _RERUN, body=_REASON,
+        responses={**_OPERATOR, 409: "the case is not in error", 422: "the step failed again"})},
+    "/instances/{instance_id}/skip": {"post": _answer(
+        "Mark a case's failed automated step done without running it (reason required)", _RERUN, body=_REASON,
+        responses={**_OPERATOR, 400: "no reason", 409: "not a failed automated step", 422: "a later step failed"})},
+    "/instances/{instance_id}/suspend": {"post": _answer(
+        "Suspend a case: its tasks cannot be claimed or completed, its timers wait",
+        {"status": {"const": "suspended"}}, body=_REASON,
+        responses={**_OPERATOR, 409: "the case has ended or is suspended already"})},
+    "/instances/{instance_id}/resume": {"post": _answer(
+        "Resume a suspended case; timers that fell due meanwhile fire once",
+        {"status": {"enum": ["running", "error"]}, "timers_fired": {"type": "array", "items": {"type": "string"}},
+         "message": {"type": "string"}}, body=_REASON, responses={**_OPERATOR, 409: "the case is not suspended"})},
+    "/instances/{instance_id}/cancel": {"post": _answer(
+        "Cancel a case with a reason: open tasks cancelled, timers removed; linked child cases offered", {
+            "status": {"const": "cancelled"}, "children_cancelled": {"type": "array", "items": {"type": "integer"}},
+            "open_children": {"type": "array", "items": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "process_id": {"type": "string"},
+                "business_key": {"type": ["string", "null"]}, "status": {"type": "string"}}}}},
+        body={"type": "object", "required": ["reason"], "properties": {
+            "reason": {"type": "string"}, "cancel_children": {
+                "oneOf": [{"type": "boolean"}, {"type": "array", "items": {"type": "integer"}}]}}},
+        responses={**_OPERATOR, 400: "no reason", 409: "the case has ended"})},
+    "/instances/{instance_id}/move": {
+        "get": _answer("Elements a case can be moved to", {"targets": {"type": "array", "items": {
+            "type": "object", "properties": {"element_id": {"type": "string"}, "name": {"type": "string"},
+                                             "kind": {"type": "string"}}}}}, required=("targets",)),
+        "post": _answer(
+            "Move a case to another element of its version (dry_run: only say what would change)", {
+                "dry_run": {"type": "boolean"}, "possible": {"type": "boolean"}, "cancelled": _TASKS,
+                "created": _TASKS, "unchanged": {"type": "array", "items": {"type": "string"}},
+                "ended": {"type": "boolean"}, "message": {"type": "string"}},
+            required=("id", "dry_run", "cancelled", "created"),
+            body={"type": "object", "required": ["element_id"], "properties": {
+                "element_id": {"type": "string"}, "dry_run": {"type": "boolean"}, "reason": {"type": "string"}}},
+            responses={**_OPERATOR, 400: "unknown element or no reason", 409: "the move failed"})},
+    "/instances/{instance_id}/data": {"patch": _answer(
+        "Correct case data with a reason (before/after in the audit trail)",
+        {"changes": {"type": "object", "additionalProperties": {"type": "array", "minItems": 2, "maxItems": 2},
+                     "description": "field -> [before, after]"}}, required=("id", "changes"),
+        body={"type": "object", "required": ["data", "reason"],
+              "properties": {"data": {"type": "object"}, "reason": {"type": "string"}}},
+        responses={**_OPERATOR, 400: "data or reason missing or not storable", 409: "the case has ended"})},
+})
+
 
 @bp.get("/openapi.json")
 def openapi():

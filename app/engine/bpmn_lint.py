@@ -47,12 +47,17 @@ class _Container:
                 self.flows[cid] = child
             else:
                 self.nodes[cid] = child
+        # flows by source and by target: one lookup per node keeps the checks linear in the diagram's size
+        self._out, self._in = {}, {}
+        for flow in self.flows.values():
+            self._out.setdefault(flow.get("sourceRef"), []).append(flow)
+            self._in.setdefault(flow.get("targetRef"), []).append(flow)
 
     def outgoing(self, node_id):
-        return [f for f in self.flows.values() if f.get("sourceRef") == node_id]
+        return list(self._out.get(node_id, ()))
 
     def incoming(self, node_id):
-        return [f for f in self.flows.values() if f.get("targetRef") == node_id]
+        return list(self._in.get(node_id, ()))
 
 
 def _name(element) -> str:

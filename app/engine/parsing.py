@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
-from SpiffWorkflow.bpmn.specs.mixins import ScriptTaskMixin, UserTaskMixin, ManualTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins import ScriptTaskMixin, UserTaskMixin, ManualTaskMixin, NoneTaskMixin
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
@@ -88,6 +88,10 @@ def check_xml_safety(name: str, data: bytes) -> list[Problem]:
     return []
 
 
+UNREADABLE = ("an element could not be read: it uses a construct the engine does not support, or refers to "
+              "something the file does not define")
+
+
 def _problem_from(exc: Exception, default_file: str) -> Problem:
     file = getattr(exc, "file_name", "") or default_file
     element = getattr(exc, "id", "") or ""
@@ -96,6 +100,8 @@ def _problem_from(exc: Exception, default_file: str) -> Problem:
         element = getattr(spec, "bpmn_id", None) or getattr(spec, "name", "")
     line = getattr(exc, "line_number", "")
     message = str(exc)
+    if not isinstance(exc, SpiffWorkflowException):  # a parser bug's text (TypeError, KeyError ...) helps nobody
+        message = UNREADABLE
     if line:
         message = f"{message} (line {line})"
     return Problem(file, element or "", message)
@@ -167,7 +173,7 @@ def _describe(spec, subs: dict, filename: str):
             if isinstance(ts, CatchingEvent) and isinstance(ts.event_definition, TimerEventDefinition):
                 problems += [Problem(filename, element, f"timer expression: {m}")
                              for m in check_timer(ts.event_definition)]
-            if isinstance(ts, (UserTaskMixin, ManualTaskMixin)):
+            if isinstance(ts, (UserTaskMixin, ManualTaskMixin, NoneTaskMixin)):  # plain tasks: manual
                 catalog[element] = {
                     "title": ts.bpmn_name or element,
                     "lane": ts.lane,
@@ -175,7 +181,7 @@ def _describe(spec, subs: dict, filename: str):
                     "due": props.get("dueIn"),
                     "head_only": str(props.get("headOnly", "")).lower() == "true",
                     "documentation": ts.documentation or "",
-                    "kind": "manual" if isinstance(ts, ManualTaskMixin) else "user",
+                    "kind": "user" if isinstance(ts, UserTaskMixin) else "manual",
                     "process": process_spec.name,
                     "properties": props,
                 }

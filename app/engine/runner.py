@@ -2,7 +2,7 @@
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.mixins import ManualTaskMixin, UserTaskMixin
+from SpiffWorkflow.bpmn.specs.mixins import ManualTaskMixin, NoneTaskMixin, UserTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
@@ -12,7 +12,7 @@ from .scripting import ScriptRefused, make_script_engine, step_functions  # noqa
 from .specs import SpecBundle
 from .state import LiveWorkflow
 
-HUMAN = (UserTaskMixin, ManualTaskMixin)
+HUMAN = (UserTaskMixin, ManualTaskMixin, NoneTaskMixin)  # a plain bpmn:task is done by hand, like a manual task
 _ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 SCRIPT_ENGINE = make_script_engine()
 

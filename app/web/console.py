@@ -3,6 +3,7 @@
 The editors in the browser talk to the JSON API (/api/v1/models/...) with the page session and its CSRF
 token; these views render the pages and handle the plain HTML forms (upload, migration).
 """
+import base64
 from functools import wraps
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
@@ -38,25 +39,46 @@ def index(user):
     return render_template("console/index.html", processes=processes)
 
 
+def _carried_files() -> dict[str, bytes]:
+    """Files uploaded earlier and carried by the page while the owner chooses fixes (base64 fields)."""
+    names, contents = request.form.getlist("carried_name"), request.form.getlist("carried_data")
+    files = {}
+    for name, content in zip(names, contents):
+        try:
+            files[name] = base64.b64decode(content, validate=True)
+        except ValueError:
+            raise ServiceError(_("The files could not be read back; upload them again."))
+    return files
+
+
 @bp.post("/upload")
 @owner_only
 def upload(user):
-    """Upload .bpmn/.dmn/.json files: check them, or publish them when every check passes."""
+    """Upload .bpmn/.dmn/.json files: check them, or publish them when every check passes. Fixes for
+    diagrams from other tools (chosen on the page) are applied first; the files stay on the page while the
+    owner chooses them."""
     publish = request.form.get("action") == "publish"
-    problems, results = [], []
+    fixes = request.form.getlist("fixes")
+    problems, results, review = [], [], {"warnings": [], "fixes": []}
     with get_db().session() as session:
-        files = model_files.complete_from_version(session, uploaded_files(), request.form.get("process_id") or None)
+        given = _carried_files() if request.form.getlist("carried_name") else uploaded_files()
+        files = model_files.complete_from_version(session, given, request.form.get("process_id") or None)
         if publish:
             try:
-                results = model_files.publish_files(session, files, user.username)
+                results = model_files.publish_files(session, files, user.username, fixes)
             except PublishRefused as exc:
                 problems = exc.problems
-        else:
-            problems = model_files.check(session, files)
+        if not publish or problems:
+            review = model_files.review(session, files, fixes)
+            problems = problems or review["problems"]
         processes = versions.overview(session)
     status = 422 if problems else 200
+    carried = [{"name": n, "data": base64.b64encode(d).decode()} for n, d in sorted(given.items())] \
+        if not results else []  # kept on the page until they are published
     return render_template("console/index.html", processes=processes, problems=problems, results=results,
-                           checked=sorted(files), action="publish" if publish else "validate"), status
+                           checked=sorted(files), action="publish" if publish else "validate",
+                           warnings=review["warnings"], offered=review["fixes"], chosen=fixes, carried=carried,
+                           process_id=request.form.get("process_id") or ""), status
 
 
 @bp.get("/<process_id>/edit")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ...engine.parsing import MAX_SOURCE_BYTES, Problem
 from ...i18n import _
 from ..errors import PublishRefused
+from . import foreign
 from .publishing import SourceSet, add_file, latest_version, publish, validate
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,10 @@ def complete_from_version(session: Session, files: dict[str, bytes], process_id:
     return merged
 
 
-def check(session: Session, files: dict[str, bytes]) -> list[dict]:
-    """Every problem of the set (file, element id, message); an empty list means it would publish."""
+def check(session: Session | None, files: dict[str, bytes], fixes=()) -> list[dict]:
+    """Every problem of the set (file, element id, message; "fix" when a console fix removes it) after the
+    chosen fixes (foreign.FIXES) are applied; an empty list means it would publish."""
+    files = foreign.apply(files, fixes)
     sources, problems = build_sources(files)
     if not files:
         return [Problem("-", "", _("No files were given.")).as_dict()]
@@ -69,8 +72,23 @@ def check(session: Session, files: dict[str, bytes]) -> list[dict]:
     return [p.as_dict() for p in problems + found]
 
 
-def publish_files(session: Session, files: dict[str, bytes], actor: str) -> list[dict]:
-    """Publish the set; raises PublishRefused with every problem, publishing nothing, if any is found."""
+def warnings(files: dict[str, bytes], fixes=()) -> list[dict]:
+    """What does not stop publishing but runs differently or is ignored (after the chosen fixes)."""
+    return foreign.review(foreign.apply(files, fixes))[1]
+
+
+def review(session: Session | None, files: dict[str, bytes], fixes=()) -> dict:
+    """Problems, warnings and the fixes offered for them: what the console and the API show."""
+    problems = check(session, files, fixes)
+    notes = warnings(files, fixes)
+    return {"valid": not problems, "problems": problems, "warnings": notes,
+            "fixes": foreign.offered(problems, notes)}
+
+
+def publish_files(session: Session, files: dict[str, bytes], actor: str, fixes=()) -> list[dict]:
+    """Publish the set with the chosen fixes applied; raises PublishRefused with every problem, publishing
+    nothing, if any is found."""
+    files = foreign.apply(files, fixes)
     sources, problems = build_sources(files)
     if problems or not files:
         raise PublishRefused(_("The models are invalid; nothing was published."),

@@ -15,6 +15,7 @@ from ..audit import audit
 from ...workcalendar import check_due_expression
 from ..errors import PublishRefused
 from ..organisation.targets import escalation_problems
+from . import foreign
 from .forms import schema_problems
 from .model_rules import rule_problems
 from ..organisation.org import group_index, resolve_lane
@@ -62,18 +63,23 @@ def add_file(sources: SourceSet, name: str, data: bytes, in_i18n: bool = False) 
     return True
 
 
-def validate(session: Session, sources: SourceSet):
-    """Every problem at once: parse errors, unknown lanes, missing/invalid forms, bad due expressions."""
-    processes, problems = parse_sources(sources.bpmn, sources.dmn)
-    problems += rule_problems(sources.bpmn, sources.dmn)
-    lanes = group_index(session)
+def validate(session: Session | None, sources: SourceSet):
+    """Every problem at once: what another tool's export needs fixed, parse errors, unknown lanes,
+    missing/invalid forms, bad due expressions. Without a session (no database) lanes are checked against
+    the organisation file and escalation targets are not checked."""
+    problems, bpmn = foreign.errors_and_trial(sources.bpmn)  # the rest is checked as if fixed
+    parsed, found = parse_sources(bpmn, sources.dmn)
+    processes, problems = parsed, problems + found
+    problems += rule_problems(bpmn, sources.dmn)
+    lanes = group_index(session) if session is not None else foreign.offline_lane_index()
     for name, text in sources.forms.items():
         problems += [Problem(name, "", m) for m in schema_problems(name, text)]
     for proc in processes:
         bpmn_file = sorted(proc.bpmn_files)[0]
         for element, task in proc.task_catalog.items():
             if not task["lane"]:
-                problems.append(Problem(bpmn_file, element, "user task is not in a lane"))
+                problems.append(Problem(bpmn_file, element, "user task is not in a lane: no department's inbox "
+                                                            "would show it"))
             elif resolve_lane(lanes, task["lane"]) is None:
                 problems.append(Problem(bpmn_file, element, f"lane {task['lane']!r} is not a known group"))
             if task["kind"] == "user" and not task["form"]:
@@ -82,7 +88,8 @@ def validate(session: Session, sources: SourceSet):
                 problems.append(Problem(bpmn_file, element, f"form {task['form']} not found"))
             if msg := check_due_expression(task["due"]):
                 problems.append(Problem(bpmn_file, element, msg))
-        problems += [Problem(bpmn_file, element, msg) for element, msg in escalation_problems(session, proc.spec)]
+        if session is not None:
+            problems += [Problem(bpmn_file, element, msg) for element, msg in escalation_problems(session, proc.spec)]
         start_form = proc.start.get("form")
         if start_form and start_form not in sources.forms:
             problems.append(Problem(bpmn_file, proc.start.get("element_id", ""), f"form {start_form} not found"))
