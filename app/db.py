@@ -4,6 +4,8 @@ from contextlib import contextmanager
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import sessionmaker, Session
 
+from .settings import number
+
 
 class Database:
     def __init__(self, url: str):
@@ -13,7 +15,11 @@ class Database:
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
         else:
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            # a request waits at most LOCK_WAIT_SECONDS for a row another request holds (then 409) and for
+            # a pooled connection (then 503); an unreachable server is given up after 5 s (503)
+            wait = number("LOCK_WAIT_SECONDS")
+            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=wait,
+                          connect_args={"connect_timeout": 5, "options": f"-c lock_timeout={int(wait * 1000)}"})
         self.engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)

@@ -20,7 +20,7 @@ def _dir(path):
 
 
 def test_validate_lists_every_problem_with_file_and_element(api):
-    owner = api("sales")
+    owner = api("process_owner")
     files = _dir(COMP)
     files["complaint_comp.bpmn"] = files["complaint_comp.bpmn"].replace(b'name="gm_office"', b'name="nobody"')
     files["comp_note.schema.json"] = b'{"type": 12}'
@@ -193,7 +193,7 @@ def test_validate_answers_every_mangled_variant_of_a_good_diagram(api):
     """Cut, flipped and spliced variants of a valid diagram: each gets a list of problems or passes, never a
     server error (a fixed seed keeps the variants the same on every run)."""
     import random
-    owner = api("sales")
+    owner = api("process_owner")
     rng = random.Random(20260601)
     good = (COMP / "complaint_comp.bpmn").read_bytes()
     dmn = (COMP / "complaint_comp.dmn").read_bytes()

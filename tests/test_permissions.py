@@ -11,7 +11,8 @@ entry may carry its own URL values as a sixth element.
 
 Rules (README and service docstrings):
 - PUBLIC     sign-in, language choice, static files, the API token and OpenAPI document
-- SIGNED_IN  any signed-in user: inbox pages, lists, own settings, validating model files (changes nothing)
+- SIGNED_IN  any signed-in user: inbox pages, lists, own settings
+- MODELLER   process owners and administrators: validating model files (evaluates diagram expressions)
 - STAFF      may start the test process: anyone in a group (no `starterGroups` on it)
 - WORKERS    may claim / complete the sales task: members of sales (heads are members too); never auditors
 - TASK_READ  may see the task: those who may work it, heads of its group, auditors
@@ -56,7 +57,7 @@ RULES = {
     "TASK_READ": WORKERS | {"auditor"}, "HOLDER": {"member:sales"}, "HOLDER_HEAD": WORKERS,
     "HEAD": {"head:sales"}, "ANY_HEAD": {"head:sales", "head:quality"},
     "CASE_READ": WORKERS | {"process_owner", "auditor", "admin"}, "AUDITOR": {"auditor"}, "OWNER": {"process_owner"},
-    "ADMIN": {"admin"},
+    "ADMIN": {"admin"}, "MODELLER": {"process_owner", "admin"},
 }
 START = {"case_no": "P-1", "amount": "5", "rounds": "0", "customer": "ACME"}
 BPMN = (FIXTURES / "basic" / "loop_review.bpmn").read_text()
@@ -126,7 +127,7 @@ TABLE = [
     ("api.list_escalations", "GET", "SIGNED_IN", None, None),
     ("api.notification_settings", "GET", "SIGNED_IN", None, None),
     ("api.change_notification_settings", "PUT", "SIGNED_IN", None, {"daily_digest": False}),
-    ("api.validate_models", "POST", "SIGNED_IN", None, None),
+    ("api.validate_models", "POST", "MODELLER", None, None),
     ("api.publish_models", "POST", "OWNER", None, None),
     ("api.list_models", "GET", "OWNER", None, None),
     ("api.version_file", "GET", "OWNER", None, None),

@@ -5,6 +5,7 @@ read as intervals. For a single-input table every value must be matched by some 
 UNIQUE hit policy (the DMN default) no value may be matched by two rules (no overlaps). Overlaps are also
 checked in multi-input tables among rules whose other input entries are identical.
 """
+import ast
 import math
 import re
 from dataclasses import dataclass
@@ -101,13 +102,18 @@ def _text(element, name="text") -> str:
     return (found[0].text or "").strip() if found else ""
 
 
-def check_dmn(files: dict[str, bytes]) -> list[Finding]:
-    findings = []
+def _tables_roots(files: dict[str, bytes]):
+    """(file name, parsed root) of every DMN file that parses safely, in name order."""
     for file_name, data in sorted(files.items()):
         try:
-            root = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+            yield file_name, SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
         except Exception:  # nosec B112 # unsafe or malformed input is reported by the parser checks
             continue
+
+
+def check_dmn(files: dict[str, bytes]) -> list[Finding]:
+    findings = []
+    for file_name, root in _tables_roots(files):
         for decision in (e for e in root.iter() if _local(e.tag) == "decision"):
             for table in (e for e in decision if _local(e.tag) == "decisionTable"):
                 findings += _check_table(file_name, decision.get("id", ""), table)
@@ -151,3 +157,44 @@ def _check_table(file_name: str, decision_id: str, table) -> list[Finding]:
                     findings.append(Finding(file_name, decision_id, "dmn_overlap",
                                             {**base, "range": common.label(), "rules": f"{rid_a}, {rid_b}"}))
     return findings
+
+
+_QUESTION_MARK = re.compile(r'(\?)(?=(?:[^\'"]|[\'"][^\'"]*[\'"])*$)')  # as SpiffWorkflow's DMN engine reads "?"
+
+
+def _entry_expression(input_expr: str, entry: str) -> str:
+    """The expression the DMN engine evaluates for one input entry (SpiffWorkflow's DMNEngine.evaluate)."""
+    match = _QUESTION_MARK.sub("dmninputexpr", entry)
+    if "dmninputexpr" in match:
+        return match
+    try:
+        ast.parse(entry)
+        return f"({input_expr}) == ({entry})"
+    except SyntaxError:
+        return input_expr + entry
+
+
+def expression_problems(files: dict[str, bytes]) -> list[tuple[str, str, str]]:
+    """(file, element id, message) for every input expression, input entry and output entry of the tables
+    that the restricted compiler refuses — the same compiler and the same rewriting as when a case runs."""
+    from .scripting import check_expression
+    problems = []
+    for file_name, root in _tables_roots(files):
+        for table in (e for e in root.iter() if _local(e.tag) == "decisionTable"):
+            inputs = [_text(column, "inputExpression") for column in _children(table, "input")]
+            for column, expr in zip(_children(table, "input"), inputs):
+                problems += [(file_name, column.get("id", ""), f"input expression {expr!r}: {m}")
+                             for m in check_expression(expr)] if expr else []
+            for rule in _children(table, "rule"):
+                for expr, entry in zip(inputs, _children(rule, "inputEntry")):
+                    text = _text(entry) or (entry.text or "").strip()
+                    if text in WILDCARD or not expr:
+                        continue
+                    problems += [(file_name, rule.get("id", ""), f"input entry {text!r}: {m}")
+                                 for m in check_expression(_entry_expression(expr, text))]
+                for entry in _children(rule, "outputEntry"):
+                    text = _text(entry)
+                    if text:
+                        problems += [(file_name, rule.get("id", ""), f"output entry {text!r}: {m}")
+                                     for m in check_expression(text)]
+    return problems

@@ -3,6 +3,7 @@
 Input is a set of named sources; output is, per executable process, its serialized spec, the files it
 depends on and a catalog of its human tasks — or the list of problems (file, element id, message).
 """
+import ast
 from dataclasses import dataclass, field
 
 from defusedxml import ElementTree as SafeET
@@ -17,11 +18,17 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from . import budget
+from .dmn_check import expression_problems as dmn_expression_problems
 from .scripting import check_expression, check_script
 from .specs import spec_to_dict
 from .timer_checks import check_timer
 
 MAX_SOURCE_BYTES = 5 * 1024 * 1024
+# flow elements (tasks, events, gateways, flows, ...) in one upload: keeps one validation under a second
+MAX_ELEMENTS = 10_000
+_COUNTED = ("Task", "Event", "Gateway", "sequenceFlow", "subProcess", "callActivity", "transaction",
+            "decision", "rule")
 FORM_PROPERTY = "formJsonSchemaFilename"
 
 
@@ -75,12 +82,20 @@ class _RecordingParser(SpiffBpmnParser):
                 if getattr(ts, "dmnEngine", None) is not None and ts.dmnEngine.decision_table.id in self.table_files}
 
 
+def _element_count(root) -> int:
+    return sum(1 for e in root.iter() if isinstance(e.tag, str) and e.tag.rsplit("}", 1)[-1].endswith(_COUNTED))
+
+
 def check_xml_safety(name: str, data: bytes) -> list[Problem]:
-    """Refuse oversized input, DTDs (external entities, entity-expansion bombs) and non-XML."""
+    """Refuse oversized input, DTDs (external entities, entity-expansion bombs), non-XML and diagrams with
+    more flow elements than one validation can check within its time."""
     if len(data) > MAX_SOURCE_BYTES:
         return [Problem(name, "", f"file is larger than {MAX_SOURCE_BYTES // 1024 // 1024} MB")]
     try:
-        SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        if _element_count(root) > MAX_ELEMENTS:
+            return [Problem(name, "", f"the file has more than {MAX_ELEMENTS:,} elements; split the process "
+                                      "into called processes")]
     except DefusedXmlException as exc:
         return [Problem(name, "", f"refused: document type declarations and entities are not allowed ({exc.__class__.__name__})")]
     except SafeET.ParseError as exc:
@@ -88,11 +103,17 @@ def check_xml_safety(name: str, data: bytes) -> list[Problem]:
     return []
 
 
+TOO_LONG_CHAIN = ("the process has a chain of more elements than the engine can follow (about 450 in a row "
+                  "without a wait); split it into called processes")
+
+
 UNREADABLE = ("an element could not be read: it uses a construct the engine does not support, or refers to "
               "something the file does not define")
 
 
 def _problem_from(exc: Exception, default_file: str) -> Problem:
+    if isinstance(exc, RecursionError):
+        return Problem(default_file, "", TOO_LONG_CHAIN)
     file = getattr(exc, "file_name", "") or default_file
     element = getattr(exc, "id", "") or ""
     spec = getattr(exc, "task_spec", None)
@@ -120,6 +141,7 @@ def parse_sources(bpmn: dict[str, bytes], dmn: dict[str, bytes]) -> tuple[list[P
                 add(data, filename=name)
             except Exception as exc:  # the parser raises many kinds; each becomes a readable problem
                 problems.append(_problem_from(exc, name))
+    problems += [Problem(*p) for p in dmn_expression_problems(dmn)]
     if problems:
         return [], problems
 
@@ -131,6 +153,9 @@ def parse_sources(bpmn: dict[str, bytes], dmn: dict[str, bytes]) -> tuple[list[P
         try:
             spec = parser.get_spec(pid)
             subs = parser.get_subprocess_specs(pid)
+        except RecursionError:
+            problems.append(Problem(pparser.filename, pid, TOO_LONG_CHAIN))
+            continue
         except (SpiffWorkflowException, Exception) as exc:
             problems.append(_problem_from(exc, pparser.filename))
             continue
@@ -163,6 +188,9 @@ def _describe(spec, subs: dict, filename: str):
                                  ("preScript", ext.get("preScript")), ("postScript", ext.get("postScript"))):
                 if kind and script:
                     problems += [Problem(filename, element, f"{kind}: {m}") for m in check_script(script)]
+            cardinality = getattr(ts, "cardinality", None)
+            if cardinality:
+                problems += [Problem(filename, element, m) for m in _cardinality_problems(cardinality)]
             if props.get("refuseWhen"):
                 problems += [Problem(filename, element, f"refuseWhen: {m}") for m in check_expression(props["refuseWhen"])]
             if isinstance(ts, (ExclusiveGateway, InclusiveGateway)):
@@ -188,3 +216,17 @@ def _describe(spec, subs: dict, filename: str):
             if isinstance(ts, StartEvent) and process_spec is spec and not start:
                 start = {"element_id": element, "form": props.get(FORM_PROPERTY), "properties": props}
     return catalog, start, problems
+
+
+def _cardinality_problems(expression: str) -> list[str]:
+    """A multi-instance count: a valid expression; a literal count within MULTI_INSTANCE_LIMIT."""
+    problems = check_expression(expression)
+    if problems:
+        return [f"loop cardinality: {m}" for m in problems]
+    try:
+        value = ast.literal_eval(expression.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return []  # computed from the case data: checked when the step runs
+    if isinstance(value, int) and value > budget.cardinality_limit():
+        return [f"loop cardinality {value:,} is over the limit of {budget.cardinality_limit():,} instances"]
+    return []

@@ -6,7 +6,7 @@ from SpiffWorkflow.bpmn.specs.mixins import ManualTaskMixin, NoneTaskMixin, User
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
-from . import timers  # noqa: F401  (timers read the product clock)
+from . import budget, timers  # noqa: F401  (timers read the product clock)
 from .compaction import compact
 from .scripting import ScriptRefused, make_script_engine, step_functions  # noqa: F401 (re-exported)
 from .specs import SpecBundle
@@ -39,11 +39,18 @@ def _element_of(exc) -> str:
 
 
 def _guard(func):
+    """Run one step of the engine under the step's time budget; every failure becomes an EngineError."""
     def wrapper(*args, **kwargs):
         try:
-            return func(*args, **kwargs)
+            with budget.step():
+                return func(*args, **kwargs)
         except (TaskNotReady, EngineError):
             raise
+        except budget.StepRefused as exc:
+            raise EngineError(exc.message, exc.element_id) from exc
+        except RecursionError as exc:  # a chain of elements deeper than the engine's tree walks can follow
+            raise EngineError("the case's path is too long to run in one step (a chain of several hundred "
+                              "elements without a wait state); split it with a wait state") from exc
         except ScriptRefused as exc:
             raise EngineError(f"script refused: {exc}") from exc
         except SpiffWorkflowException as exc:
@@ -60,6 +67,19 @@ def _guard(func):
 def _run_engine(wf: BpmnWorkflow):
     wf.refresh_timers()
     wf.do_engine_steps()
+    _check_case_data(wf)
+
+
+def _check_case_data(wf: BpmnWorkflow):
+    """The data the step leaves must be storable and within the size budget (scripts are checked as they
+    run; this catches what data and DMN outputs merged into the case leave)."""
+    last = wf.last_task
+    data = {**wf.data, **(last.data if last is not None else {})}
+    try:
+        budget.check_data(data)
+    except budget.DataRefused as exc:
+        element = last.task_spec.bpmn_id if last is not None else ""
+        raise EngineError(exc.message, element or "") from exc
 
 
 MAX_SAFE_DEPTH = 900  # SpiffWorkflow's tree walks stop at 1,000 levels

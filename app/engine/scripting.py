@@ -3,40 +3,40 @@
 Scripts see the task data and a small set of safe builtins; imports, file and network access,
 underscore ("dunder") attributes and assignments to foreign objects are refused at compile or run time.
 """
+import _strptime
 import ast
 import datetime as _dt
 import decimal
+import time as _time
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_builtins
-from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
-from RestrictedPython.Guards import (
-    full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence, safer_getattr,
-)
+from RestrictedPython.Eval import default_guarded_getitem
+from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 from .. import clock, workcalendar
+from . import budget, script_guards
 
 
 class ScriptRefused(Exception):
     """The script uses something the restricted environment does not allow."""
 
 
-def _refuse_import(*_args, **_kwargs):
+# modules the interpreter itself imports inside allowed calls (datetime.strptime imports _strptime); scripts
+# cannot call __import__ themselves (underscore names and import statements are refused when compiling)
+_INTERNAL_IMPORTS = {"_strptime": _strptime, "time": _time}
+
+
+def _refuse_import(name=None, *_args, **_kwargs):
+    if name in _INTERNAL_IMPORTS:
+        return _INTERNAL_IMPORTS[name]
     raise ScriptRefused("import is not allowed in diagram scripts")
 
 
-def _inplace(op, x, y):
-    ops = {"+=": lambda: x + y, "-=": lambda: x - y, "*=": lambda: x * y, "/=": lambda: x / y,
-           "//=": lambda: x // y, "%=": lambda: x % y, "**=": lambda: x ** y}
-    if op not in ops:
-        raise ScriptRefused(f"operator {op} is not allowed")
-    return ops[op]()
-
-
-_BUILTINS = dict(safe_builtins)
+_BUILTINS = {k: v for k, v in safe_builtins.items() if k not in script_guards.HIDDEN_BUILTINS}
 _BUILTINS.update({
     "__import__": _refuse_import,
     "min": min, "max": max, "sum": sum, "len": len, "sorted": sorted, "any": any, "all": all,
@@ -44,6 +44,7 @@ _BUILTINS.update({
     "map": map, "filter": filter, "reversed": reversed, "range": range, "round": round,
     "abs": abs, "str": str, "int": int, "float": float, "bool": bool,
 })
+_BUILTINS.update(script_guards.BUILTINS)
 
 def _start_time(start: str) -> _dt.datetime:
     """A deadline's start as naive UTC: an ISO time (with or without offset; without one it is UTC), or a
@@ -86,7 +87,7 @@ def now_iso() -> str:
 # Functions that need the database or the acting user (e.g. next_number) are bound by the service layer
 # for the duration of one step; outside a step a script calling them is refused.
 _STEP_FUNCTIONS: ContextVar[dict] = ContextVar("step_functions", default={})
-STEP_FUNCTION_NAMES = ("next_number",)
+STEP_FUNCTION_NAMES = ("next_number", "register_contact", "key_customer_candidates", "apply_key_customers")
 
 
 def _step_function(name: str):
@@ -111,13 +112,11 @@ def step_functions(**functions):
 
 SCRIPT_GLOBALS = {
     "__builtins__": _BUILTINS,
-    "_getattr_": safer_getattr,
     "_getitem_": default_guarded_getitem,
-    "_getiter_": default_guarded_getiter,
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
     "_unpack_sequence_": guarded_unpack_sequence,
     "_write_": full_write_guard,
-    "_inplacevar_": _inplace,
+    **script_guards.GLOBALS,
     "date": _dt.date,
     "datetime": _dt.datetime,
     "timedelta": _dt.timedelta,
@@ -135,10 +134,20 @@ SCRIPT_GLOBALS = {
 FORBIDDEN_NAMES = ("open", "getattr", "globals", "locals", "vars", "compile", "memoryview", "__builtins__")
 
 
+# readings of the server's own clock: not the product clock, and not a China date
+_CLOCK_READS = {("date", "today"), ("datetime", "today"), ("datetime", "now"), ("datetime", "utcnow"),
+                ("date", "fromtimestamp"), ("datetime", "fromtimestamp"), ("datetime", "utcfromtimestamp")}
+
+
 def _refuse_forbidden_names(tree) -> None:
     used = sorted({node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id in FORBIDDEN_NAMES})
     if used:
         raise ScriptRefused(", ".join(used) + " is not allowed in diagram scripts")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and (node.value.id, node.attr) in _CLOCK_READS:
+            raise ScriptRefused(f"{node.value.id}.{node.attr}() reads the server's clock; use today() "
+                                "(China date) or now_iso() instead")
 
 
 @lru_cache(maxsize=4096)
@@ -150,7 +159,7 @@ def _compile_exec(script: str):
     if any(isinstance(node, (ast.Import, ast.ImportFrom)) for node in ast.walk(tree)):
         raise ScriptRefused("import is not allowed in diagram scripts")
     _refuse_forbidden_names(tree)
-    result = compile_restricted_exec(script, filename="<script>")
+    result = compile_restricted_exec(script, filename="<script>", policy=script_guards.BudgetedTransformer)
     if result.errors:
         raise ScriptRefused("; ".join(result.errors))
     return result.code
@@ -162,7 +171,7 @@ def _compile_eval(expression: str):
         _refuse_forbidden_names(ast.parse(expression, mode="eval"))
     except SyntaxError:
         pass  # reported by the restricted compiler below
-    result = compile_restricted_eval(expression, filename="<expression>")
+    result = compile_restricted_eval(expression, filename="<expression>", policy=script_guards.BudgetedTransformer)
     if result.errors:
         raise ScriptRefused("; ".join(result.errors))
     return result.code
@@ -195,7 +204,10 @@ class RestrictedEnvironment(TaskDataEnvironment):
         scope = dict(self.globals)
         scope.update(external_context or {})
         scope.update(context)
-        return eval(_compile_eval(expression), scope)  # nosec B307 # RestrictedPython bytecode, guarded globals
+        code = _compile_eval(expression)
+        with budget.step():  # outside a step (e.g. validation) the expression gets a budget of its own
+            budget.check()
+            return eval(code, scope)  # nosec B307 # RestrictedPython bytecode, guarded globals
 
     def execute(self, script, context, external_context=None):
         code = _compile_exec(script)
@@ -203,9 +215,15 @@ class RestrictedEnvironment(TaskDataEnvironment):
         context.update(self.globals)
         context.update(external_context or {})
         try:
-            exec(code, context)  # nosec B102 # RestrictedPython bytecode, guarded globals
+            with budget.step():
+                budget.check()
+                exec(code, context)  # nosec B102 # RestrictedPython bytecode, guarded globals
         finally:
             self._remove_globals_and_functions_from_context(context, external_context)
+        try:
+            budget.check_data(context, what="the data the script leaves")
+        except budget.DataRefused as exc:
+            raise budget.StepRefused(exc.message) from None
         return True
 
     def _remove_globals_and_functions_from_context(self, context, external_context=None):
@@ -215,5 +233,29 @@ class RestrictedEnvironment(TaskDataEnvironment):
                 context.pop(key)
 
 
+class BudgetedScriptEngine(PythonScriptEngine):
+    """Names the element whose expression ran out of budget, and keeps multi-instance counts within
+    MULTI_INSTANCE_LIMIT when the count is computed."""
+
+    def evaluate(self, task, expression, external_context=None):
+        try:
+            value = super().evaluate(task, expression, external_context)
+        except budget.StepRefused as exc:
+            exc.element_id = exc.element_id or getattr(task.task_spec, "bpmn_id", "") or ""
+            raise
+        if expression is not None and expression == getattr(task.task_spec, "cardinality", None) \
+                and isinstance(value, int) and value > budget.cardinality_limit():
+            raise budget.StepRefused(f"the multi-instance count {value:,} is over the limit of "
+                                     f"{budget.cardinality_limit():,}", getattr(task.task_spec, "bpmn_id", "") or "")
+        return value
+
+    def execute(self, task, script, external_context=None):
+        try:
+            return super().execute(task, script, external_context)
+        except budget.StepRefused as exc:
+            exc.element_id = exc.element_id or getattr(task.task_spec, "bpmn_id", "") or ""
+            raise
+
+
 def make_script_engine() -> PythonScriptEngine:
-    return PythonScriptEngine(environment=RestrictedEnvironment())
+    return BudgetedScriptEngine(environment=RestrictedEnvironment())

@@ -9,6 +9,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 
 from .. import workcalendar
+from . import budget
 from .scripting import SCRIPT_GLOBALS, RestrictedEnvironment, check_expression
 
 _CALENDAR_FUNCTIONS = ("deadline",)  # their first argument is a due expression (P10D, PT24H, 2WD, 4WH)
@@ -73,7 +74,9 @@ def check_timer(definition: TimerEventDefinition) -> list[str]:
     if problems:
         return problems
     try:
-        value = RestrictedEnvironment().evaluate(expression, {})
+        value = RestrictedEnvironment().evaluate(expression, {})  # under the same time budget as a step
+    except budget.StepRefused as exc:
+        return [f"cannot be evaluated: {exc.message}"]
     except NameError:
         return []  # uses case data; checked when the case runs
     except Exception as exc:  # anything else will fail the same way when the case runs
