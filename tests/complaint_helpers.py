@@ -8,9 +8,10 @@ from tests.process_helpers import Desk, product_sources, publish
 
 T0 = datetime(2025, 9, 29, 2, 0)  # Monday 10:00 China time, just before the National Day holiday
 
-COMPLAINT_SOURCES = dict(bpmn=["complaint_handling.bpmn"],
-                         dmn=["complaint_authority.dmn", "complaint_routing.dmn", "complaint_special.dmn"],
-                         form_prefixes=["complaint_"])
+COMPLAINT_SOURCES = dict(bpmn=["complaint_handling.bpmn", "customer_followup.bpmn"],
+                         dmn=["complaint_authority.dmn", "complaint_routing.dmn", "complaint_special.dmn",
+                              "customer_priority.dmn", "satisfaction_action.dmn"],
+                         form_prefixes=["complaint_", "customer_"])
 INVESTIGATION = ("prod_investigate", "rd_analyse", "quality_inspect")
 
 

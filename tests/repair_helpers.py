@@ -6,9 +6,12 @@ from process_helpers import Desk, product_sources, publish
 # Monday 2 March 2026, 09:00 China time (stored as naive UTC)
 T0 = datetime(2026, 3, 2, 1, 0)
 
-REPAIR_SOURCES = dict(bpmn=["overseas_repair.bpmn", "export_customs.bpmn"],
-                      dmn=["repair_arrival_sla.dmn", "export_insurance.dmn"],
-                      form_prefixes=["repair_", "export_"])
+REPAIR_SOURCES = dict(bpmn=["overseas_repair.bpmn", "export_customs.bpmn", "customer_followup.bpmn",
+                            "complaint_handling.bpmn"],
+                      dmn=["repair_arrival_sla.dmn", "export_insurance.dmn", "customer_priority.dmn",
+                           "satisfaction_action.dmn", "complaint_authority.dmn", "complaint_routing.dmn",
+                           "complaint_special.dmn"],
+                      form_prefixes=["repair_", "export_", "customer_", "complaint_"])
 
 INTAKE = {
     "customer_name": "Hanse Werkzeuge GmbH", "country": "德国 / Germany",

@@ -10,6 +10,7 @@ from .notifications import NotificationSetting, OutboxMessage
 from .audit_workspace import AuditChainHead, SavedSearch
 from .delegation import Attachment, Substitution, TaskDraft
 from .model_drafts import ModelDraft
+from .customers import Customer, CustomerCase, CustomerContact  # noqa: F401
 from .admin import AdminAuditEvent, ApiToken, PasswordReset, SignInSession
 from .calendar import CalendarDay, CalendarDeadline, CalendarSettings, CalendarYear  # noqa: F401
 

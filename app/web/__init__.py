@@ -23,3 +23,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(admin_calendar_bp)
     from .operations import bp as ops_bp
     app.register_blueprint(ops_bp)
+    from .customers import bp as customers_bp
+    app.register_blueprint(customers_bp)

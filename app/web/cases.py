@@ -12,6 +12,7 @@ from ..models import ProcessVersion
 from ..services.cases import cases, delegation, drafts, inbox, instances
 from ..services.modelling import formfields
 from ..services.audit import masking
+from ..services.customers import links as customer_links
 from ..services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from ..services.modelling.forms import load_schema
 from ..services.modelling.publishing import latest_version
@@ -64,6 +65,9 @@ def start(process_id):
             return redirect(url_for("cases.show", instance_id=instance_id))
     fields = formfields.fields(schema, locale())
     with get_db().session() as session:
+        if request.method == "GET" and request.args.get("customer_id"):  # started from a customer's page
+            values = customer_links.prefill(session, latest_version(session, process_id),
+                                            request.args["customer_id"], me())
         names = drafts.file_names(session, fields, values, username=me().username)
     return render_template("start.html", process_id=process_id, name=name, fields=fields, values=values,
                            errors=errors, message=message, file_names=names), status

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from ... import clock
 from ...models import Group, HumanTask, Membership, OPEN_STATES, ProcessInstance, ProcessVersion, User
+from ..customers import links as customer_links
 from . import tasks
 
 
@@ -48,13 +49,14 @@ def rows(session: Session, user: User, scope: str, locale: str = "zh", limit: in
 def decorate(session: Session, found: list[HumanTask], locale: str) -> list[dict]:
     now = clock.now()
     labels = labels_for(session, {t.instance_id for t in found})
+    key_cases = customer_links.key_instance_ids(session, {t.instance_id for t in found})
     out = []
     for task in found:
         info = labels.get(task.instance_id, {})
         row = tasks.task_dict(task, now)
         row.update(
             due=task.due_at, created=task.created_at, waiting=now - task.created_at,
-            at_risk=tasks.deadline_status(task, now) == "at_risk",
+            at_risk=tasks.deadline_status(task, now) == "at_risk", key_customer=task.instance_id in key_cases,
             title=label(info, task.task_name, task.title, locale),
             process_name=label(info, task.process_id, info.get("name") or task.process_id, locale))
         out.append(row)

@@ -12,6 +12,7 @@ from ...engine import runner
 from ...i18n import _
 from ...models import ProcessInstance, ProcessVersion
 from ..audit import audit
+from ..customers import links as customer_links
 from . import linked, scriptenv, store
 from ..errors import Conflict, NotFound, StepFailed
 from .attachments import check_files, link_start_files
@@ -48,11 +49,12 @@ def start_in_session(session: Session, process_id: str, data: dict, actor: str |
     if start_form:
         validate_data(schema, data)
         check_files(session, schema, data, starter=actor, parent_id=parent_instance_id)
+    customer = customer_links.resolve_for_start(session, version, data, actor)
     started = store.step_clock()
     bundle = store.bundle_for(session, version.id)
     try:
-        with scriptenv.bound(session):
-            live = runner.start(bundle, dict(data))
+        with scriptenv.bound(session, actor=actor):
+            live = runner.start(bundle, customer_links.start_data(customer, data))
     except runner.EngineError as exc:
         raise StepFailed(_("The process could not start: %(msg)s", msg=exc.message),
                          element_id=exc.element_id) from exc
@@ -62,6 +64,7 @@ def start_in_session(session: Session, process_id: str, data: dict, actor: str |
         parent_instance_id=parent_instance_id)
     session.add(instance)
     session.flush()
+    customer_links.attach_case(session, customer, instance)
     audit.record(session, "instance_started", instance_id=instance.id, actor=actor,
                  data={"process_id": process_id, "version": version.version, "submitted": data})
     store.save(session, instance, live, started, actor=actor, version=store.version_info(session, version.id))
@@ -98,7 +101,7 @@ def run_step(db: Database, instance_id: int, step, *, actor: str | None, retries
                 live = store.load_live(session, instance)
                 started = store.step_clock()
                 try:
-                    with scriptenv.bound(session):
+                    with scriptenv.bound(session, instance_id, actor):
                         completed = step(session, instance, version, live)
                 except runner.EngineError as exc:
                     live = None
