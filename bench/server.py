@@ -41,9 +41,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def gunicorn(url: str, workers: int):
-    """Serve the product on a free loopback port; yields (port, master process)."""
-    port = _free_port()
+def gunicorn(url: str, workers: int, port: int | None = None):
+    """Serve the product on a loopback port (default: a free one); yields (port, master process)."""
+    port = port or _free_port()
     cmd = [str(common.PROJECT_ROOT / ".venv" / "bin" / "gunicorn"), "--workers", str(workers),
            "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "app:create_app()"]
     proc = subprocess.Popen(cmd, env=_env(url), cwd=common.PROJECT_ROOT, start_new_session=True,

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from bench import common, engine_throughput, history_growth, http_load, inbox_scale, memory
+from bench import common, dos, engine_throughput, history_growth, http_load, inbox_scale, memory
 
 
 @pytest.fixture(autouse=True)
@@ -61,3 +61,12 @@ def test_memory_samples_the_worker_after_warm_up(results_dir):
     assert {"rss_after_warmup_mb", "rss_final_mb", "growth_after_warmup_mb", "samples"} <= set(data)
     assert len(data["samples"]) >= 2 and data["samples"][0]["completions"] == 0
     assert data["completions"] > 0 and data["errors"] == 0, data["error_samples"]
+
+
+def test_dos_answers_every_hostile_request_without_a_server_error(results_dir):
+    dos.run("tiny")
+    data = _written(results_dir, "dos")
+    assert {"inbox_p95_ms_before", "inbox_p95_ms_during", "server_errors", "over_budget", "target_met"} <= set(data)
+    assert data["server_errors"] == 0 and data["inbox_errors"] == 0, data["requests"]
+    assert data["requests"]["step: endless_loop"]["statuses"] == ["422"]
+    assert data["requests"]["validate slow timer as staff"]["statuses"] == ["403"]

@@ -181,7 +181,8 @@ def expression_problems(files: dict[str, bytes]) -> list[tuple[str, str, str]]:
     problems = []
     for file_name, root in _tables_roots(files):
         for table in (e for e in root.iter() if _local(e.tag) == "decisionTable"):
-            inputs = [_text(column, "inputExpression") for column in _children(table, "input")]
+            inputs = [next((_text(e) for e in _children(column, "inputExpression")), "")
+                      for column in _children(table, "input")]
             for column, expr in zip(_children(table, "input"), inputs):
                 problems += [(file_name, column.get("id", ""), f"input expression {expr!r}: {m}")
                              for m in check_expression(expr)] if expr else []

@@ -111,9 +111,19 @@ UNREADABLE = ("an element could not be read: it uses a construct the engine does
               "something the file does not define")
 
 
+def _from_recursion(exc: BaseException) -> bool:
+    """The parser ran out of stack (it follows a chain of elements recursively), possibly wrapped."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, RecursionError) or str(exc).startswith("RecursionError("):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 def _problem_from(exc: Exception, default_file: str) -> Problem:
-    if isinstance(exc, RecursionError):
-        return Problem(default_file, "", TOO_LONG_CHAIN)
+    if _from_recursion(exc):
+        return Problem(getattr(exc, "file_name", "") or default_file, "", TOO_LONG_CHAIN)
     file = getattr(exc, "file_name", "") or default_file
     element = getattr(exc, "id", "") or ""
     spec = getattr(exc, "task_spec", None)

@@ -28,6 +28,7 @@ REASONS = {
     "not_newer": lambda r: _("The case already runs on this version or a newer one."),
     "not_running": lambda r: _("The case has ended."),
     "other_process_id": lambda r: _("The case belongs to another process."),
+    "unloadable": lambda r: _("The stored case cannot be loaded any more; it is listed as an incident."),
 }
 
 
@@ -69,11 +70,16 @@ def dry_run(session: Session, process_id: str, to_version: int | None = None,
         query = query.where(ProcessInstance.id.in_(instance_ids))
     cache = store.live_cache(session)
     result = []
-    for instance in session.scalars(query):
-        live = store.load_live(session, instance)
+    for instance in list(session.scalars(query)):
+        version = session.get(ProcessVersion, instance.version_id).version
+        try:
+            live = store.load_live(session, instance)
+        except store.Unloadable:  # listed as not movable; the other cases are still checked
+            result.append({"id": instance.id, "business_key": instance.business_key, "version": version,
+                           "status": instance.status, "can_migrate": False, "reasons": [_reason("unloadable")]})
+            continue
         reasons = _reasons(session, instance, live, target)
         cache.put(instance.id, instance.lock_version, live)  # unchanged: keep it for the next step
-        version = session.get(ProcessVersion, instance.version_id).version
         if reasons and reasons[0]["code"] == "not_newer":
             continue
         result.append({"id": instance.id, "business_key": instance.business_key, "version": version,

@@ -102,7 +102,20 @@ def load_live(session: Session, instance: ProcessInstance):
                                   WorkflowTask.state, WorkflowTask.payload)
                            .where(WorkflowTask.instance_id == instance.id, WorkflowTask.archived.is_(False))).all()
     task_rows = [state.TaskRow(r.task_id, r.workflow_key, r.spec_name, r.state, r.payload) for r in rows]
-    return state.restore(bundle_for(session, instance.version_id), instance.state, task_rows, runner.SCRIPT_ENGINE)
+    try:
+        return state.restore(bundle_for(session, instance.version_id), instance.state, task_rows,
+                             runner.SCRIPT_ENGINE)
+    except Exception as exc:  # noqa: BLE001 - damaged or foreign stored state of any kind
+        raise Unloadable(f"the stored case cannot be loaded any more ({exc.__class__.__name__})") from exc
+
+
+class Unloadable(Exception):
+    """The stored workflow of a case cannot be rebuilt (damaged rows, data the engine cannot read): the case
+    is shown as an incident; lists, pages and migration batches go on with the other cases."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 def _upsert_statement(dialect: str):
