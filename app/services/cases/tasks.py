@@ -9,7 +9,7 @@ from ...i18n import _
 from ...models import HumanTask, OPEN_STATES, ProcessInstance, ProcessVersion, User
 from ...settings import number
 from ..audit import audit
-from . import limits, refusals
+from . import refusals
 from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..modelling.forms import validate_data
 from .attachments import check_files
@@ -110,7 +110,6 @@ def unclaim(db: Database, user: User, task_id: str) -> None:
 
 
 def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 5) -> None:
-    limits.check_case_data(data)
     with db.session() as session:
         instance_id = get_task(session, task_id).instance_id
 
