@@ -171,4 +171,8 @@ def diagram_sources(process: str) -> list[Path]:
         return [FIXTURES]
     processes, forms = PROJECT_ROOT / "processes", PROJECT_ROOT / "forms"
     return sorted([*processes.glob("complaint_*.bpmn"), *processes.glob("complaint_*.dmn"),
-                   *processes.glob("i18n/complaint_*.json"), *forms.glob("complaint_*.json")])
+                   *processes.glob("i18n/complaint_*.json"), *forms.glob("complaint_*.json"),
+                   # a closed complaint starts the customer follow-up; key customers' priority is a DMN
+                   *processes.glob("customer_*.bpmn"), *processes.glob("customer_*.dmn"),
+                   processes / "satisfaction_action.dmn", *processes.glob("i18n/customer_*.json"),
+                   *forms.glob("customer_*.json")])

@@ -23,6 +23,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync", "--no-first-run"]
 PROCESSES = PROJECT_ROOT / "processes"
 COMPLAINT = [PROCESSES / "complaint_handling.bpmn", *sorted(PROCESSES.glob("complaint_*.dmn")),
+             PROCESSES / "customer_followup.bpmn", PROCESSES / "customer_priority.dmn",
+             PROCESSES / "satisfaction_action.dmn",
              PROCESSES / "i18n" / "complaint_handling.en.json"]
 
 

@@ -1,1 +1,0 @@
-"""Integration with other systems: webhooks (events out), messages in, service accounts."""
