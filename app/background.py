@@ -1,4 +1,5 @@
-"""Background work: fire due timers, escalate overdue tasks and warn about tasks at risk, send e-mail.
+"""Background work: fire due timers, escalate overdue tasks and warn about tasks at risk, send e-mail and
+webhooks.
 
 The same three jobs run in either mode: embedded — a thread of the `serve` process (EmbeddedWorker), every
 TIMER_POLL_SECONDS; scale-out — Celery workers scheduled by Celery beat (app/worker.py). Timer firing and
@@ -12,6 +13,7 @@ import time
 from flask import Flask
 
 from .services.cases import escalations, timers
+from .services.integration import messages, webhooks
 from .services.notifications import mailer
 from .settings import number
 
@@ -34,6 +36,13 @@ def send_notifications(app: Flask) -> int:
         return mailer.deliver_pending(db) + mailer.send_digests(db)
 
 
+def send_webhooks(app: Flask) -> int:
+    """Due webhook deliveries out; held incoming messages to the cases that now wait for them."""
+    with app.app_context():
+        db = app.extensions["db"]
+        return webhooks.deliver_due(db) + messages.deliver_held(db)
+
+
 class EmbeddedWorker:
     """A daemon thread running the jobs in-process: timers and e-mail every `poll` seconds, deadline checks
     every DEADLINE_CHECK_SECONDS."""
@@ -48,7 +57,7 @@ class EmbeddedWorker:
         self._last_check = float("-inf")
 
     def run_once(self) -> None:
-        for job in (fire_timers, self._maybe_check_deadlines, send_notifications):
+        for job in (fire_timers, self._maybe_check_deadlines, send_notifications, send_webhooks):
             try:
                 job(self.app)
             except Exception:  # a failing job must not stop the others or the loop

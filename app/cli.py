@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from .services.organisation import org
+from .services.organisation import org, users
 from .services.modelling import foreign, publishing
 from .services.errors import PublishRefused, ServiceError
 
@@ -97,12 +97,14 @@ def register(app: Flask) -> None:
     @click.option("--email", default=None)
     @click.option("--locale", default="zh", type=click.Choice(["zh", "en"]))
     def create_user(username, password, display_name, groups, head_of, roles, email, locale):
-        """Create a user with groups and roles."""
+        """Create a user with groups and roles (recorded in the administrative trail, actor "cli")."""
         try:
             with db.session() as session:
                 org.ensure_groups(session)
-                org.create_user(session, username, password, display_name=display_name, groups=list(groups),
-                                head_of=list(head_of), roles=list(roles), email=email, locale=locale)
+                users.create(session, "cli", {"username": username, "password": password,
+                                              "display_name": display_name or username, "groups": list(groups),
+                                              "head_of": list(head_of), "roles": list(roles), "email": email,
+                                              "locale": locale})
         except ServiceError as exc:
             click.echo(f"error: {exc.message}", err=True)
             sys.exit(1)

@@ -14,3 +14,12 @@ def now() -> datetime:
 def set_now(value: datetime | None) -> None:
     global _override
     _override = value
+
+
+def iso(value: datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 with its offset, as the API writes every timestamp."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.isoformat()

@@ -12,6 +12,11 @@ csrf = CSRFProtect()
 def select_locale():
     """Explicit choice in the session, then the user's setting, then the browser, then Chinese."""
     supported = ("zh", "en")
+    if request and request.path.startswith("/api/") and request.headers.get("Accept-Language"):
+        # the JSON API: the client's Accept-Language, then the user's setting
+        best = request.accept_languages.best_match(supported)
+        if best:
+            return best
     choice = http_session.get("locale")
     if choice in supported:
         return choice

@@ -15,6 +15,13 @@ DEFAULTS = {
     "WORKDAY_END": "18:00",           # end of a working day: deadline of working-day due dates (2WD)
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     "CELERY_QUEUE": "workflow",
+    # webhooks (app/services/integration/webhooks.py): wait for a receiver's answer, retry with exponential
+    # backoff from the first delay for this many hours; messages in: hold a message no case waits for yet
+    # this many hours (0 = refuse it at once)
+    "WEBHOOK_TIMEOUT_SECONDS": "10",
+    "WEBHOOK_FIRST_RETRY_SECONDS": "30",
+    "WEBHOOK_RETRY_HOURS": "24",
+    "MESSAGE_HOLD_HOURS": "0",
 }
 
 

@@ -24,6 +24,7 @@ celery.conf.update(
         "fire-timers": {"task": "app.worker.fire_timers", "schedule": _poll, "options": {"expires": _poll}},
         "send-notifications": {"task": "app.worker.send_notifications", "schedule": _poll,
                                "options": {"expires": _poll}},
+        "send-webhooks": {"task": "app.worker.send_webhooks", "schedule": _poll, "options": {"expires": _poll}},
         "check-deadlines": {"task": "app.worker.check_deadlines", "schedule": _check,
                             "options": {"expires": _check}},
     },
@@ -54,3 +55,8 @@ def check_deadlines() -> int:
 @celery.task(name="app.worker.send_notifications")
 def send_notifications() -> int:
     return background.send_notifications(flask_app())
+
+
+@celery.task(name="app.worker.send_webhooks")
+def send_webhooks() -> int:
+    return background.send_webhooks(flask_app())

@@ -13,6 +13,8 @@ from app.migrate import upgrade
 from app.services.organisation import org
 from app.services.modelling import publishing
 
+import api_contract
+
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 
@@ -86,8 +88,10 @@ def app(database_url, tmp_path):
     application = create_app(config)
     with application.extensions["db"].session() as session:
         org.seed_demo(session)
+    off_contract = api_contract.watch(application)  # every API response is checked against the OpenAPI document
     yield application
     application.extensions["db"].dispose()
+    assert not off_contract, "responses that do not match the OpenAPI document:\n" + "\n".join(off_contract)
 
 
 @pytest.fixture

@@ -169,7 +169,7 @@ def test_departments_names_aliases_and_lanes(api, db, published):
     deleted = _delete(admin, "/api/v1/groups/quality")
     assert deleted.status_code == 409 and deleted.get_json()["error"]["code"] == "department_in_use"
 
-    assert _delete(admin, "/api/v1/groups/export_office").status_code == 204
+    assert _delete(admin, "/api/v1/groups/export_office").get_json() == {"code": "export_office", "deleted": True}
     actions = [e.action for e in _trail(db, object_type="group")]
     assert actions == ["group.created", "group.changed", "group.changed", "group.deleted"]
 
@@ -251,6 +251,15 @@ def test_settings_page_masks_secrets_and_names_sources(app, monkeypatch):
     row = page.split('data-name="CELERY_QUEUE"')[1].split("</tr>")[0]
     assert 'data-source="default"' in row
     assert login(app.test_client(), "auditor").get("/admin/settings").status_code == 403
+
+
+def test_settings_set_on_a_page_show_the_database_as_their_source(app, db):
+    from app.services.organisation import calendar
+    with db.session() as session:
+        calendar.set_working_hours(session, "08:00", "17:30", "admin")
+    page = login(app.test_client(), "admin").get("/admin/settings").get_data(as_text=True)
+    row = page.split('data-name="WORKDAY_END"')[1].split("</tr>")[0]
+    assert "17:30" in row and 'data-source="database"' in row
 
 
 def test_auditors_see_the_administrative_trail(api, app):

@@ -58,7 +58,7 @@ def test_permissions_and_errors(api, published, client):
     _start(sales)
     [draft] = _only_task(sales)
     refused = quality.post(f"/api/v1/tasks/{draft['id']}/complete", json={"data": {"text": "x"}})
-    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden"
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "not_member"
     assert auditor.post(f"/api/v1/tasks/{draft['id']}/claim").status_code == 403
     assert client.get("/api/v1/tasks").status_code == 401
     assert client.post("/api/v1/auth/token", json={"username": "sales", "password": "nope"}).status_code == 401

@@ -122,7 +122,7 @@ EXPECTED_FOREIGN = {  # file -> None (publishes) or the (element id, message fra
     "camunda_invoice.bpmn": [("Flow_no", "Non-default exclusive outgoing sequence flow without condition"),
                              ("Timer_remind", "PT5M")],
     "signavio_order.bpmn": [("sid-order-process", 'isExecutable="true"')],
-    "bizagi_complaint.bpmn": [("ds_register", "Data store Complaint register"),
+    "bizagi_complaint.bpmn": [("ds_register", "Complaint register"),
                               ("t_orphan", "Old step nobody removed")],
     "camunda_discount.dmn": [("discount", "Order total < 0"), ("discount", "Order total [100, 200)"),
                              ("discount", "Rule_medium, Rule_large")],

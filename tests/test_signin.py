@@ -158,3 +158,19 @@ def test_the_address_limit_and_the_device_limit(app):
         assert _attempt(app, "10.0.0.9", "quality", "x", device_cookie).status_code == 401
     assert _attempt(app, "10.0.0.9", "quality", "demo", device_cookie).status_code == 429
     assert _attempt(app, "10.0.0.10", "quality", "demo").status_code == 302
+
+
+def test_pages_show_times_in_the_users_time_zone(app, api, db):
+    from app import clock
+    from datetime import datetime
+    clock.set_now(datetime(2026, 11, 28, 23, 30))  # UTC: 07:30 on the 29th in China, 18:30 on the 28th in New York
+    try:
+        api("sales")  # a token created now
+        page = login(app.test_client(), "sales")
+        assert "07:30" in page.get("/account/tokens").get_data(as_text=True)
+        assert api("admin").client.patch("/api/v1/users/sales", headers=api("admin").headers,
+                                          json={"timezone": "America/New_York"}).status_code == 200
+        shown = page.get("/account/tokens").get_data(as_text=True)
+        assert "18:30" in shown and "07:30" not in shown
+    finally:
+        clock.set_now(None)

@@ -49,5 +49,7 @@ from . import auth, instances, openapi, processes, tasks  # noqa: E402,F401  (ro
 from . import escalations  # noqa: E402,F401  (escalations and notification settings)
 from . import models  # noqa: E402,F401  (model files, versions, migrations)
 from . import admin  # noqa: E402,F401  (users, departments, own password and tokens)
+from . import cases_list, integration  # noqa: E402,F401  (case list, webhooks, messages, service accounts)
+from . import contract  # noqa: E402,F401  (response schemas and error codes of the OpenAPI document)
 from . import operations  # noqa: E402,F401  (incidents and case control)
 from . import calendar  # noqa: E402,F401  (the company calendar)

@@ -10,7 +10,7 @@ from ..services.audit import admin_audit
 from ..services.cases import staff
 from ..services.errors import Forbidden, NotFound, ServiceError
 from ..services.organisation import groups, signin, user_import, users
-from . import bp
+from . import bp, openapi_admin  # noqa: F401  (the routes' OpenAPI description)
 from .auth import issue_token, require_user
 from .util import count_arg, flag, json_body
 
@@ -181,7 +181,7 @@ def change_group(actor, code):
 def delete_group(actor, code):
     with get_db().session() as session:
         groups.delete(session, actor.username, code)
-    return "", 204
+    return {"code": code, "deleted": True}
 
 
 @bp.post("/me/password")

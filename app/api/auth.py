@@ -2,6 +2,7 @@
 from functools import wraps
 
 from flask import current_app, g, request
+from flask_babel import refresh as refresh_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -9,6 +10,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from .. import get_db
 from ..extensions import csrf
 from ..i18n import _
+from ..services.integration import service_accounts
 from ..services.organisation import login, signin
 from ..services.errors import Forbidden, Unauthorized
 from . import bp
@@ -62,13 +64,30 @@ def _user_from_token(header: str):
     return user
 
 
-def require_user(view=None, *, role: str | None = None):
-    """Authenticate with a bearer token, or with the page session (then CSRF applies to writes)."""
+def _service_account(route_serves_them: bool):
+    with get_db().session() as session:
+        found = service_accounts.authenticate(session, request.headers["Authorization"][7:].strip())
+        if found is None:
+            raise Unauthorized(_("Invalid token."))
+        user, account = found
+        g.api_scopes = dict(account.scopes)
+    if not route_serves_them:
+        raise Forbidden(_("Service accounts may not use this route."), code="scope_missing")
+    return user
+
+
+def require_user(view=None, *, role: str | None = None, service: bool = False):
+    """Authenticate with a bearer token, or with the page session (then CSRF applies to writes).
+    service: the route also serves service accounts (their scopes are in g.api_scopes, checked by the view);
+    every other route refuses them."""
     def decorate(fn):
         @wraps(fn)
         def wrapper(*args, **kwargs):
             header = request.headers.get("Authorization", "")
-            if header.lower().startswith("bearer "):
+            g.api_scopes = None
+            if header.lower().startswith("bearer ") and service_accounts.is_service_token(header[7:].strip()):
+                user = _service_account(service)
+            elif header.lower().startswith("bearer "):
                 user = _user_from_token(header)
             elif current_user.is_authenticated:
                 if request.method not in ("GET", "HEAD", "OPTIONS"):
@@ -85,6 +104,7 @@ def require_user(view=None, *, role: str | None = None):
             if role and not user.has_role(role):
                 raise Forbidden(_("This needs the %(role)s role.", role=role))
             g.api_user = user
+            refresh_locale()  # the user's language setting applies from here on
             return fn(user, *args, **kwargs)
         return wrapper
     return decorate(view) if view is not None else decorate

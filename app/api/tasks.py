@@ -1,28 +1,69 @@
 from flask import request
 
-from .. import get_db
+from .. import clock, get_db
 from ..i18n import _
-from ..services.cases import delegation, tasks
+from ..services.cases import delegation, listing, tasks
+from ..services.cases.listing import BadParameter, whole_number
 from ..services.errors import Forbidden
 from ..services.audit import masking
 from ..services.modelling.forms import load_schema
-from ..models import ProcessInstance, ProcessVersion
+from ..models import OPEN_STATES, ProcessInstance, ProcessVersion
 from . import bp
 from .auth import require_user
-from .util import count_arg, flag, json_body
+from .cases_list import locale
+from .instances import _visible
+from .util import check_known_args, json_body, next_link, page_args
+
+
+TASK_LIST_ARGS = ("process", "state", "overdue", "business_key", "scope", "instance_id", "limit", "offset")
+SCOPES = ("all", "mine", "queue")
+
+
+def _choice(name: str, choices: tuple[str, ...]) -> str | None:
+    value = request.args.get(name) or None
+    if value is not None and value not in choices:
+        raise BadParameter(name, _("%(name)s must be one of: %(choices)s", name=name, choices=", ".join(choices)))
+    return value
+
+
+def _boolean(name: str) -> bool | None:
+    value = (request.args.get(name) or "").lower()
+    if not value:
+        return None
+    if value not in ("true", "false", "1", "0"):
+        raise BadParameter(name, _("%(name)s must be true or false.", name=name))
+    return value in ("true", "1")
 
 
 @bp.get("/tasks")
 @require_user
 def list_tasks(user):
+    """The caller's inbox (held tasks and the queues of the caller's groups), or with instance_id every task
+    of one case the caller may see. Each item carries the case's deadlines beside the task's due time."""
+    check_known_args(TASK_LIST_ARGS)
     args = request.args
-    delegation.apply_due(get_db())  # hand over the held tasks of people out of office today
+    limit, offset = page_args(200, 1000)
+    scope = _choice("scope", SCOPES) or "all"
+    overdue = _boolean("overdue")
+    instance_id = whole_number("instance_id", args["instance_id"], 1, 2**31 - 1) if args.get("instance_id") else None
+    state = _choice("state", listing.TASK_STATES if instance_id else OPEN_STATES)
+    if instance_id is None:
+        delegation.apply_due(get_db())  # hand over the held tasks of people out of office today
     with get_db().session() as session:
-        items = tasks.list_tasks(session, user, process=args.get("process"), state=args.get("state"),
-                                 overdue=flag("overdue"), business_key=args.get("business_key"),
-                                 scope=args.get("scope", "all"),
-                                 limit=count_arg("limit", 200, 1000), offset=count_arg("offset", 0, 10**9))
-    return {"tasks": items}
+        if instance_id is not None:
+            _visible(session, user, instance_id)
+            rows, total = listing.case_tasks(session, instance_id, state, limit, offset)
+            now = clock.now()
+            items = [tasks.task_dict(t, now) for t in rows]
+        else:
+            filters = dict(process=args.get("process") or None, state=state, overdue=overdue,
+                           business_key=args.get("business_key") or None, scope=scope)
+            items = tasks.list_tasks(session, user, limit=limit, offset=offset, **filters)
+            total = listing.inbox_total(session, user, **filters)
+        deadlines = listing.case_deadlines(session, {t["instance_id"] for t in items}, locale())
+        for item in items:
+            item["case_deadlines"] = deadlines.get(item["instance_id"], [])
+    return {"tasks": items, "total": total, "next": next_link(limit, offset, total)}
 
 
 @bp.get("/tasks/<task_id>")

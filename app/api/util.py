@@ -1,6 +1,9 @@
+from urllib.parse import urlencode
+
 from flask import request
 
 from ..i18n import _
+from ..services.cases.listing import BadParameter, whole_number
 from ..services.errors import ServiceError
 from ..services.modelling.forms import not_finite
 
@@ -37,3 +40,29 @@ def count_arg(name: str, default: int, maximum: int) -> int:
     if value < 0:
         raise ServiceError(_("%(name)s must be a whole number of at least 0.", name=name))
     return min(value, maximum)
+
+
+def page_args(default: int = 50, maximum: int = 200) -> tuple[int, int]:
+    """limit (1..maximum) and offset (0..) from the query string, or a 400 naming the parameter."""
+    limit = request.args.get("limit")
+    offset = request.args.get("offset")
+    return (whole_number("limit", limit, 1, maximum) if limit not in (None, "") else default,
+            whole_number("offset", offset, 0, 10**9) if offset not in (None, "") else 0)
+
+
+def next_link(limit: int, offset: int, total: int) -> str | None:
+    """The URL of the next page (same filters), or None on the last page."""
+    if offset + limit >= total:
+        return None
+    args = request.args.to_dict(flat=True)
+    args.update(limit=str(limit), offset=str(offset + limit))
+    return request.base_url + "?" + urlencode(args)
+
+
+def check_known_args(known: tuple[str, ...]) -> None:
+    """Every query parameter must be one the route reads: an unknown one is a 400 naming it."""
+    for name in request.args:
+        if name not in known:
+            raise BadParameter(name, _("Unknown query parameter: %(name)s", name=name), code="unknown_parameter")
+        if len(request.args.getlist(name)) > 1:
+            raise BadParameter(name, _("%(name)s is given more than once.", name=name))

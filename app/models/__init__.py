@@ -13,6 +13,8 @@ from .model_drafts import ModelDraft
 from .customers import Customer, CustomerCase, CustomerContact  # noqa: F401
 from .admin import AdminAuditEvent, ApiToken, PasswordReset, SignInSession
 from .calendar import CalendarDay, CalendarDeadline, CalendarSettings, CalendarYear  # noqa: F401
+from .integration import (InboundMessage, ServiceAccount, WebhookAttempt, WebhookDelivery,  # noqa: F401
+                          WebhookSubscription)
 
 __all__ = [
     "Base", "Group", "User", "Membership", "UserRole", "PRODUCT_ROLES", "ProcessVersion",

@@ -5,10 +5,14 @@ class ServiceError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, **details):
+    def __init__(self, message: str, *, code: str | None = None, **details):
+        """code: a finer reason than the class's (e.g. "segregation_of_duties" for a Forbidden); clients
+        tell refusals apart by it (the API lists every code in its OpenAPI document)."""
         super().__init__(message)
         self.message = message
         self.details = details
+        if code:
+            self.code = code
 
 
 class NotFound(ServiceError):
@@ -26,8 +30,8 @@ class Conflict(ServiceError):
 class ValidationFailed(ServiceError):
     status, code = 422, "validation_failed"
 
-    def __init__(self, message: str, field_errors: dict):
-        super().__init__(message, field_errors=field_errors)
+    def __init__(self, message: str, field_errors: dict, *, code: str | None = None):
+        super().__init__(message, code=code, field_errors=field_errors)
         self.field_errors = field_errors
 
 

@@ -23,5 +23,9 @@ def register(app: Flask) -> None:
     app.register_blueprint(admin_calendar_bp)
     from .operations import bp as ops_bp
     app.register_blueprint(ops_bp)
+    from .integration import bp as integration_bp
+    from .search import bp as search_bp
+    app.register_blueprint(search_bp)
+    app.register_blueprint(integration_bp)
     from .customers import bp as customers_bp
     app.register_blueprint(customers_bp)

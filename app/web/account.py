@@ -1,7 +1,7 @@
 """The signed-in user's own account: change the password, see and revoke API tokens; and the page a
 one-time password-reset link opens (no sign-in needed). A user with a temporary password is sent to the
 password page until it is changed."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import get_db
@@ -17,9 +17,14 @@ OPEN_WHILE_CHANGING = {"account.password", "auth.logout", "auth.set_locale", "st
 
 
 @bp.before_app_request
-def temporary_password_first():
-    if (current_user.is_authenticated and me().must_change_password and request.endpoint not in OPEN_WHILE_CHANGING
-            and not request.path.startswith("/api/")):
+def account_settings():
+    """The user's time zone applies to every time the page shows; a temporary password is changed first."""
+    if not current_user.is_authenticated:
+        return None
+    user = me()
+    if user.timezone:
+        g.time_zone = user.timezone
+    if user.must_change_password and request.endpoint not in OPEN_WHILE_CHANGING and not request.path.startswith("/api/"):
         return redirect(url_for("account.password"))
     return None
 

@@ -91,6 +91,14 @@ def _refused(session, exc: ServiceError) -> dict:
     return getattr(exc, "field_errors", None) or {}
 
 
+def _change_user(session, actor: str, username: str, changes: dict, message: str, reason: str | None = None):
+    """Save a change to a user (tasks they may no longer do go back to the queues) and say what happened."""
+    _target, released = staff.update_user(session, actor, username, changes, reason=reason)
+    flash(message, "success")
+    if released:
+        flash(_("%(n)s task(s) the user held went back to their departments' queues.", n=released), "info")
+
+
 @bp.get("/")
 @admin_required
 def index(user):
@@ -152,11 +160,8 @@ def user_edit(user, username):
         if request.method == "POST":
             values = {**values, **_form_user_fields(request.form)}
             try:
-                _target, released = staff.update_user(session, user.username, username,
-                                                      _form_user_fields(request.form))
-                flash(_("The changes were saved."), "success")
-                if released:
-                    flash(_("%(n)s task(s) the user held went back to their departments' queues.", n=released), "info")
+                _change_user(session, user.username, username, _form_user_fields(request.form),
+                             _("The changes were saved."))
                 return redirect(url_for("admin.user_edit", username=username))
             except ServiceError as exc:
                 errors = _refused(session, exc)
@@ -172,12 +177,10 @@ def user_active(user, username):
     active = request.form.get("active") == "1"
     with get_db().session() as session:
         try:
-            _target, released = staff.update_user(session, user.username, username, {"active": active},
-                                                  reason=request.form.get("reason") or None)
-            flash(_("The user was reactivated.") if active else
-                  _("The user was deactivated: signed out everywhere, tokens revoked."), "success")
-            if released:
-                flash(_("%(n)s task(s) the user held went back to their departments' queues.", n=released), "info")
+            _change_user(session, user.username, username, {"active": active},
+                         _("The user was reactivated.") if active else
+                         _("The user was deactivated: signed out everywhere, tokens revoked."),
+                         reason=request.form.get("reason") or None)
         except ServiceError as exc:
             _refused(session, exc)
     return redirect(url_for("admin.user_edit", username=username))
@@ -319,11 +322,8 @@ def group_members(user, code):
                 heads.add(code)
             elif action == "member":
                 heads.discard(code)
-            _target, released = staff.update_user(session, user.username, username,
-                                                  {"groups": sorted(member_of), "head_of": sorted(heads)})
-            flash(_("The changes were saved."), "success")
-            if released:
-                flash(_("%(n)s task(s) the user held went back to their departments' queues.", n=released), "info")
+            _change_user(session, user.username, username, {"groups": sorted(member_of), "head_of": sorted(heads)},
+                         _("The changes were saved."))
         except ServiceError as exc:
             _refused(session, exc)
     return redirect(url_for("admin.group_edit", code=code))

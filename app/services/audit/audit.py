@@ -11,6 +11,9 @@ from ...models import AuditEvent
 from . import audit_chain
 
 _PENDING = "audit_pending"
+# functions called with (session, events) when a transaction with audit events commits, before the events
+# are sealed: what else an event implies is written in the same transaction (webhook deliveries)
+OBSERVERS: list = []
 
 
 def record(session: Session, event_type: str, *, instance_id: int | None = None, actor: str | None = None,
@@ -25,6 +28,8 @@ def record(session: Session, event_type: str, *, instance_id: int | None = None,
 def _write_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if pending:
+        for observe in OBSERVERS:
+            observe(session, pending)
         audit_chain.seal(session, pending)
         session.add_all(pending)
 
@@ -40,6 +45,6 @@ def events_for(session: Session, instance_id: int) -> list[AuditEvent]:
 
 
 def as_dict(event: AuditEvent) -> dict:
-    return {"id": event.id, "type": event.event_type, "actor": event.actor, "at": event.at.isoformat(),
+    return {"id": event.id, "type": event.event_type, "actor": event.actor, "at": clock.iso(event.at),
             "task_id": event.task_id, "element_id": event.element_id, "data": event.data,
             "hash": event.event_hash}

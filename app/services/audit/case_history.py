@@ -23,6 +23,9 @@ def event_labels() -> dict[str, str]:
         "substituted": _("Substituted"), "reassigned": _("Reassigned"), "migrated": _("Migrated"),
         "version_published": _("Version published"), "attachment_added": _("File added"),
         "draft_saved": _("Draft saved with files"),
+        "retried": _("Failed step run again"), "skipped": _("Failed step skipped"),
+        "data_edited": _("Case data corrected"), "suspended": _("Suspended"), "resumed": _("Resumed"),
+        "instance_cancelled": _("Case cancelled"), "moved": _("Moved to another step"),
     }
 
 

@@ -38,7 +38,7 @@ def may_start(session: Session, user: User, version: ProcessVersion) -> bool:
 def check_may_start(session: Session, user: User, process_id: str) -> None:
     version = latest_version(session, process_id)
     if version is not None and not may_start(session, user, version):
-        raise Forbidden(_("Your groups may not start this process."))
+        raise Forbidden(_("Your groups may not start this process."), code="may_not_start")
 
 
 def startable(session: Session, user: User) -> list[ProcessVersion]:
@@ -60,7 +60,7 @@ def may_view(session: Session, user: User, instance: ProcessInstance) -> bool:
 
 def check_may_view(session: Session, user: User, instance: ProcessInstance) -> None:
     if not may_view(session, user, instance):
-        raise Forbidden(_("You may not see this case."))
+        raise Forbidden(_("You may not see this case."), code="may_not_view")
 
 
 def diagram_source(version: ProcessVersion) -> str | None:

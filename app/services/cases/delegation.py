@@ -103,11 +103,12 @@ def assign(db: Database, actor: User, task_id: str, target: str, *, kind: str) -
     with db.session() as session:
         task = get_task(session, task_id)
         if task.state not in OPEN_STATES:
-            raise Conflict(_("The task is no longer waiting to be done."))
+            raise Conflict(_("The task is no longer waiting to be done."), code="task_not_waiting")
         if kind == "reassigned" and task.group_code not in actor.head_of:
-            raise Forbidden(_("Only heads of %(group)s may reassign this task.", group=task.group_code))
+            raise Forbidden(_("Only heads of %(group)s may reassign this task.", group=task.group_code),
+                            code="head_only")
         if kind == "delegated" and task.claimed_by != actor.username:
-            raise Forbidden(_("Only the holder of a task may delegate it."))
+            raise Forbidden(_("Only the holder of a task may delegate it."), code="not_holder")
         final, absent = resolve_assignee(session, target)
         receiver = org.get_user(session, final)
         if not receiver.is_active or not may_work(receiver, task):

@@ -120,5 +120,5 @@ def escalation_dict(row: Escalation, task_state: str | None = None) -> dict:
     return {"id": row.id, "reason": row.reason, "instance_id": row.instance_id, "task_id": row.task_id,
             "element_id": row.element_id, "title": row.title, "business_key": row.business_key,
             "target_group": row.target_group, "heads_only": row.heads_only, "target_user": row.target_user,
-            "due_at": row.due_at.isoformat() if row.due_at else None, "created_at": row.created_at.isoformat(),
+            "due_at": clock.iso(row.due_at), "created_at": clock.iso(row.created_at),
             "task_state": task_state}

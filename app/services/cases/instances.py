@@ -128,7 +128,8 @@ def run_step(db: Database, instance_id: int, step, *, actor: str | None, retries
                 raise
             last_error = exc
         log.info("instance %s changed concurrently; retry %s", instance_id, attempt + 1)
-    raise Conflict(_("The case is being changed by someone else; please try again.")) from last_error
+    raise Conflict(_("The case is being changed by someone else; please try again."),
+                   code="concurrent_change") from last_error
 
 
 def _flag_error(db: Database, instance_id: int, exc: runner.EngineError, actor):
@@ -158,8 +159,8 @@ def instance_dict(session: Session, instance: ProcessInstance) -> dict:
     return {
         "id": instance.id, "process_id": instance.process_id, "version": version.version,
         "status": instance.status, "business_key": instance.business_key,
-        "started_by": instance.started_by, "started_at": instance.started_at.isoformat(),
-        "ended_at": instance.ended_at.isoformat() if instance.ended_at else None,
+        "started_by": instance.started_by, "started_at": clock.iso(instance.started_at),
+        "ended_at": clock.iso(instance.ended_at),
         "lock_version": instance.lock_version, "data": instance.case_data,
         "summary": instance.summary, "parent_instance_id": instance.parent_instance_id,
         "error": {"message": instance.error_message, "element_id": instance.error_element}

@@ -22,4 +22,4 @@ def check(live, task_id: str, props: dict, data: dict) -> None:
                          element_id=exc.element_id) from exc
     if refused:
         reason = props.get("refuseMessage") or expression
-        raise ValidationFailed(_("Refused: %(reason)s", reason=reason), {"_form": [reason]})
+        raise ValidationFailed(_("Refused: %(reason)s", reason=reason), {"_form": [reason]}, code="rule_refused")

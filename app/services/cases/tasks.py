@@ -39,7 +39,7 @@ def _check_segregation(session: Session, user: User, task: HumanTask, props: dic
                        instance: ProcessInstance) -> None:
     if _excluded_by_segregation(session, user, task, props, instance):
         raise Forbidden(_("Segregation of duties: you may not do this task on a case you drafted, "
-                          "registered or started."))
+                          "registered or started."), code="segregation_of_duties")
 
 
 def get_task(session: Session, task_id: str, lock: bool = False) -> HumanTask:
@@ -54,11 +54,12 @@ def get_task(session: Session, task_id: str, lock: bool = False) -> HumanTask:
 
 def _check_may_work(user: User, task: HumanTask):
     if user.has_role("auditor"):
-        raise Forbidden(_("Auditors have read-only access: they cannot claim or complete tasks."))
+        raise Forbidden(_("Auditors have read-only access: they cannot claim or complete tasks."), code="read_only")
     if not may_work(user, task):
         if task.head_only:
-            raise Forbidden(_("Only heads of %(group)s may do this task.", group=task.group_code))
-        raise Forbidden(_("This task belongs to %(group)s; you are not a member.", group=task.group_code))
+            raise Forbidden(_("Only heads of %(group)s may do this task.", group=task.group_code), code="head_only")
+        raise Forbidden(_("This task belongs to %(group)s; you are not a member.", group=task.group_code),
+                        code="not_member")
 
 
 check_may_work = _check_may_work  # for the other services: raises Forbidden with the reason
@@ -80,7 +81,7 @@ def claim(db: Database, user: User, task_id: str) -> None:
         if result.rowcount != 1:
             session.refresh(task)
             raise Conflict(_("The task was already taken by %(who)s.", who=task.claimed_by or "?"),
-                           state=task.state)
+                           state=task.state, code="already_claimed")
         audit.record(session, "claimed", instance_id=task.instance_id, actor=user.username, task_id=task_id,
                      element_id=task.task_name)
 
@@ -89,7 +90,7 @@ def _check_may_release(user: User, task: HumanTask) -> None:
     """Someone who is neither the holder, nor a head, nor may work the task is refused before anything
     is said about the task's state."""
     if task.claimed_by != user.username and task.group_code not in user.head_of and not may_work(user, task):
-        raise Forbidden(_("Only the holder or a head of the department may release this task."))
+        raise Forbidden(_("Only the holder or a head of the department may release this task."), code="not_holder")
 
 
 def unclaim(db: Database, user: User, task_id: str) -> None:
@@ -97,9 +98,10 @@ def unclaim(db: Database, user: User, task_id: str) -> None:
         task = get_task(session, task_id)
         _check_may_release(user, task)
         if task.state != "claimed":
-            raise Conflict(_("The task is not claimed."))
+            raise Conflict(_("The task is not claimed."), code="not_claimed")
         if task.claimed_by != user.username and task.group_code not in user.head_of:
-            raise Forbidden(_("Only the holder or a head of the department may release this task."))
+            raise Forbidden(_("Only the holder or a head of the department may release this task."),
+                            code="not_holder")
         result = session.execute(update(HumanTask).where(HumanTask.id == task_id, HumanTask.state == "claimed",
                                                          HumanTask.claimed_by == task.claimed_by)
                                  .values(state="ready", claimed_by=None))
@@ -117,10 +119,11 @@ def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 
         task = get_task(session, task_id, lock=True)
         if task.state not in OPEN_STATES:
             who = task.completed_by or "?"
-            raise Conflict(_("The task was already completed by %(who)s.", who=who), state=task.state)
+            raise Conflict(_("The task was already completed by %(who)s.", who=who), state=task.state,
+                           code="already_completed")
         _check_may_work(user, task)
         if task.state == "claimed" and task.claimed_by != user.username:
-            raise Conflict(_("The task is held by %(who)s.", who=task.claimed_by))
+            raise Conflict(_("The task is held by %(who)s.", who=task.claimed_by), code="already_claimed")
         props = version.task_catalog.get(task.task_name, {}).get("properties", {})
         _check_segregation(session, user, task, props, instance)
         if task.form_ref:
@@ -137,7 +140,7 @@ def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 
             exc.replay = {"task_id": task_id, "actor": user.username, "submitted": data, "data": submitted}
             raise
         except runner.TaskNotReady:
-            raise Conflict(_("The task is no longer waiting to be done."))
+            raise Conflict(_("The task is no longer waiting to be done."), code="task_not_waiting")
         task.state = "completed"
         task.claimed_by = task.claimed_by or user.username
         task.completed_by = user.username
@@ -166,12 +169,12 @@ def task_dict(task: HumanTask, now=None) -> dict:
         "id": task.id, "instance_id": task.instance_id, "process_id": task.process_id,
         "business_key": task.business_key, "task_name": task.task_name, "title": task.title,
         "lane": task.lane, "group": task.group_code, "head_only": task.head_only, "state": task.state,
-        "due_at": task.due_at.isoformat() if task.due_at else None, "due_provisional": bool(task.due_provisional),
-        "case_due_at": task.case_due_at.isoformat() if task.case_due_at else None,
+        "due_at": clock.iso(task.due_at), "due_provisional": bool(task.due_provisional),
+        "case_due_at": clock.iso(task.case_due_at),
         "overdue": bool(task.due_at and task.due_at < now and task.state in OPEN_STATES),
         "claimed_by": task.claimed_by, "form": task.form_ref, "customer": task.customer,
-        "created_at": task.created_at.isoformat(),
-        "completed_at": task.completed_at.isoformat() if task.completed_at else None,
+        "created_at": clock.iso(task.created_at),
+        "completed_at": clock.iso(task.completed_at),
         "completed_by": task.completed_by,
     }
 

@@ -14,7 +14,7 @@ from .publishing import latest_version
 def list_drafts(session: Session, process_id: str) -> list[dict]:
     rows = session.scalars(select(ModelDraft).where(ModelDraft.process_id == process_id)
                            .order_by(ModelDraft.file_name))
-    return [{"file": d.file_name, "author": d.author, "updated_at": d.updated_at.isoformat()} for d in rows]
+    return [{"file": d.file_name, "author": d.author, "updated_at": clock.iso(d.updated_at)} for d in rows]
 
 
 def save_draft(session: Session, process_id: str, file_name: str, content: str, author: str) -> dict:
@@ -31,7 +31,7 @@ def save_draft(session: Session, process_id: str, file_name: str, content: str, 
         session.add(draft)
     draft.content, draft.author, draft.updated_at = content, author, clock.now()
     session.flush()
-    return {"file": file_name, "author": author, "updated_at": draft.updated_at.isoformat()}
+    return {"file": file_name, "author": author, "updated_at": clock.iso(draft.updated_at)}
 
 
 def discard_drafts(session: Session, process_id: str) -> None:

@@ -160,6 +160,6 @@ def list_processes(session: Session) -> list[dict]:
         entry["name"] = row.name
         entry["latest_version"] = row.version
         entry["start_form"] = (row.meta or {}).get("start", {}).get("form")
-        entry["versions"].append({"version": row.version, "published_at": row.published_at.isoformat(),
+        entry["versions"].append({"version": row.version, "published_at": clock.iso(row.published_at),
                                   "published_by": row.published_by})
     return list(out.values())

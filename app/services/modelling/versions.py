@@ -4,6 +4,7 @@ import difflib
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ... import clock
 from ...engine.migration import spec_changes
 from ...i18n import _
 from ...models import ModelDraft, ProcessInstance, ProcessVersion
@@ -39,7 +40,7 @@ def overview_of(session: Session, process_id: str) -> dict:
 
 def version_dict(v: ProcessVersion, running: int | None = None) -> dict:
     return {"version": v.version, "name": v.name, "published_by": v.published_by,
-            "published_at": v.published_at.isoformat(), "files": sorted(v.sources), "running": running}
+            "published_at": clock.iso(v.published_at), "files": sorted(v.sources), "running": running}
 
 
 def get_version(session: Session, process_id: str, version: int) -> ProcessVersion:

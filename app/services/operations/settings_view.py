@@ -9,7 +9,7 @@ from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from ...settings import DEFAULTS
-from ..organisation import directory, passwords
+from ..organisation import calendar, directory, passwords
 
 MASK = "••••••••"
 SECRET_NAMES = re.compile(r"(SECRET|PASSWORD|TOKEN_KEY|PRIVATE)", re.I)
@@ -63,10 +63,14 @@ def rows(session: Session) -> list[Row]:
         source = "environment" if env in os.environ else "default"
         text, secret = masked(key, value if value is not None else os.environ.get(env, default))
         out.append(Row(env, text, source, secret))
+    hours = calendar.working_hours(session)  # kept in the database once set on the calendar page
     for name, default in {**DEFAULTS, **directory.DEFAULTS}.items():
-        configured = _config_value(name)
-        value = configured if configured is not None else os.environ.get(name, default)
-        source = "environment" if name in os.environ else "default"
+        if name in ("WORKDAY_START", "WORKDAY_END"):
+            value, source = hours["start" if name == "WORKDAY_START" else "end"], hours["source"]
+        else:
+            configured = _config_value(name)
+            value = configured if configured is not None else os.environ.get(name, default)
+            source = "environment" if name in os.environ else "default"
         text, secret = masked(name, value)
         out.append(Row(name, text, source, secret))
     return out

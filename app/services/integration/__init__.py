@@ -1,0 +1,1 @@
+"""Integration with other systems: webhooks (events out), messages in, service accounts."""
