@@ -15,6 +15,12 @@ DEFAULTS = {
     "WORKDAY_END": "18:00",           # end of a working day: deadline of working-day due dates (2WD)
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
     "CELERY_QUEUE": "workflow",
+    # budgets of one case (app/engine/budget.py): time per step for everything a diagram evaluates, size of
+    # the case data, multi-instance count, how long a request waits for a row another request holds
+    "STEP_TIME_BUDGET": "1",
+    "CASE_DATA_BUDGET": "1048576",
+    "MULTI_INSTANCE_LIMIT": "1000",
+    "LOCK_WAIT_SECONDS": "5",
     # webhooks (app/services/integration/webhooks.py): wait for a receiver's answer, retry with exponential
     # backoff from the first delay for this many hours; messages in: hold a message no case waits for yet
     # this many hours (0 = refuse it at once)

@@ -2,9 +2,9 @@
 import logging
 
 from flask import Blueprint, jsonify, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import Conflict as HTTPConflict, HTTPException, InternalServerError, ServiceUnavailable
 
-from ..services.errors import ServiceError
+from ..services.errors import ServiceError, database_refusal
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -38,6 +38,12 @@ def register_app_handlers(app):
     def crash(exc: Exception):
         if isinstance(exc, HTTPException):
             return any_http_error(exc)
+        refusal = database_refusal(exc)  # a held row or no database: 409/503 with a message, never a 500
+        if refusal is not None:
+            logging.getLogger(__name__).warning("%s on %s: %s", refusal.code, request.path, exc.__class__.__name__)
+            if wants_json():
+                return service_error(refusal)
+            return (ServiceUnavailable if refusal.status == 503 else HTTPConflict)(refusal.message)
         logging.getLogger(__name__).exception("unhandled error on %s", request.path)
         if wants_json():
             return jsonify({"error": {"code": "internal_error",

@@ -9,6 +9,13 @@ from ..services.modelling.forms import not_finite
 
 
 def json_body() -> dict:
+    try:
+        return _json_body()
+    except RecursionError:  # thousands of nested levels: refused before anything looks at it
+        raise ServiceError(_("The request body is nested too deeply."), code="invalid_data") from None
+
+
+def _json_body() -> dict:
     body = request.get_json(silent=True)
     if body is None:
         if request.content_length:

@@ -100,7 +100,7 @@ def _size_label(size: int) -> str:
 
 
 # characters PostgreSQL cannot keep in text or JSON (NUL) and lone UTF-16 surrogates (not UTF-8)
-UNSTORABLE_TEXT = _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _SCALARS = (str, int, float, bool, type(None))
 
 

@@ -190,6 +190,8 @@ def evaluate_for_task(live: LiveWorkflow, task_id: str, expression: str, data: d
     task = _human_task(live.workflow, task_id)
     try:
         return SCRIPT_ENGINE.environment.evaluate(expression, {**task.data, **data})
+    except budget.StepRefused as exc:
+        raise EngineError(exc.message, task.task_spec.bpmn_id) from exc
     except ScriptRefused as exc:
         raise EngineError(f"script refused: {exc}", task.task_spec.bpmn_id) from exc
     except Exception as exc:  # noqa: BLE001 - any error of the expression itself

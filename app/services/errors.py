@@ -50,3 +50,31 @@ class PublishRefused(ServiceError):
     def __init__(self, message: str, problems: list):
         super().__init__(message, problems=problems)
         self.problems = problems
+
+
+class Unavailable(ServiceError):
+    """The database cannot serve the request now (no connection); nothing was changed."""
+    status, code = 503, "unavailable"
+
+
+def database_refusal(exc: BaseException) -> ServiceError | None:
+    """The answer to a database error a request meets through no fault of its own: a row another request
+    holds longer than LOCK_WAIT_SECONDS (409, try again), no connection (503), a NUL in a text a client
+    sent (400). None for anything else."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, TimeoutError as PoolTimeout
+    from ..i18n import _
+    if isinstance(exc, PoolTimeout):
+        return Unavailable(_("The server is busy; please try again in a moment."))
+    cause = getattr(exc, "orig", None) or exc
+    if isinstance(cause, ValueError) and "NUL (0x00)" in str(cause):  # PostgreSQL refuses NUL in any text
+        return ServiceError(_("A text contains a NUL character, which cannot be stored or searched."),
+                            code="invalid_data")
+    if not isinstance(exc, DBAPIError):
+        return None
+    code = getattr(getattr(exc, "orig", None), "pgcode", None)
+    if code in ("55P03", "57014") or "lock timeout" in str(exc).lower():  # lock_not_available, query_canceled
+        return Conflict(_("The case is being changed by someone else; please try again."), code="busy")
+    if isinstance(exc, InterfaceError) or exc.connection_invalidated or (
+            isinstance(exc, OperationalError) and code is None and "database is locked" not in str(exc)):
+        return Unavailable(_("The database is not available; please try again later."))
+    return None

@@ -2,7 +2,8 @@
 (never rebuilds a workflow).
 
 Starting: the start event property `starterGroups` (comma list of group codes or lane names) names the
-groups whose members may start the process; without it any staff member (anyone in a group) may."""
+groups whose members may start the process; without it any staff member (anyone in a group) may;
+`calledOnly` = true: only a parent process starts it."""
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,7 +29,16 @@ def starter_groups(session: Session, version: ProcessVersion) -> set[str] | None
     return {resolve_lane(lanes, n) or n for n in names}
 
 
+def called_only(version: ProcessVersion) -> bool:
+    """The start event property `calledOnly` = true: the process runs only as a parent's called process or
+    linked case (its data comes from the parent); nobody starts it on their own."""
+    props = ((version.meta or {}).get("start") or {}).get("properties") or {}
+    return str(props.get("calledOnly", "")).strip().lower() == "true"
+
+
 def may_start(session: Session, user: User, version: ProcessVersion) -> bool:
+    if called_only(version):
+        return False
     groups = starter_groups(session, version)
     if groups is None:
         return bool(user.group_codes)
@@ -37,6 +47,9 @@ def may_start(session: Session, user: User, version: ProcessVersion) -> bool:
 
 def check_may_start(session: Session, user: User, process_id: str) -> None:
     version = latest_version(session, process_id)
+    if version is not None and called_only(version):
+        raise Forbidden(_("This process is started only by its parent process, never on its own."),
+                        code="called_only")
     if version is not None and not may_start(session, user, version):
         raise Forbidden(_("Your groups may not start this process."), code="may_not_start")
 

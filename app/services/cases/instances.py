@@ -13,7 +13,7 @@ from ...i18n import _
 from ...models import ProcessInstance, ProcessVersion
 from ..audit import audit
 from ..customers import links as customer_links
-from . import linked, scriptenv, store
+from . import limits, linked, scriptenv, store
 from ..errors import Conflict, NotFound, StepFailed
 from .attachments import check_files, link_start_files
 from ..modelling.forms import load_schema, validate_data
@@ -41,6 +41,7 @@ def start_instance(db: Database, process_id: str, data: dict, actor: str | None,
 def start_in_session(session: Session, process_id: str, data: dict, actor: str | None,
                      parent_instance_id: int | None = None):
     """Start an instance inside the caller's transaction; returns (id, lock version, live workflow)."""
+    limits.check_case_data(data)  # a JSON object within the limits, whoever hands it in (client, message)
     version = latest_version(session, process_id)
     if version is None:
         raise NotFound(_("No published process %(pid)s", pid=process_id))
@@ -98,7 +99,12 @@ def run_step(db: Database, instance_id: int, step, *, actor: str | None, retries
                 if not operator:
                     check_not_held(instance)
                 version = store.version_info(session, instance.version_id)
-                live = store.load_live(session, instance)
+                try:
+                    live = store.load_live(session, instance)
+                except store.Unloadable as exc:  # the case becomes an incident; nothing else is touched
+                    session.rollback()
+                    _flag_error(db, instance_id, runner.EngineError(exc.message), actor)
+                    raise StepFailed(_("The step failed and was not applied: %(msg)s", msg=exc.message)) from exc
                 started = store.step_clock()
                 try:
                     with scriptenv.bound(session, instance_id, actor):

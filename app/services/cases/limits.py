@@ -27,10 +27,3 @@ def check_case_data(data) -> dict:
         raise ServiceError(message, code="invalid_data", field=exc.field) from None
     return data
 
-
-def check_text(value: str, name: str) -> str:
-    """A single text a client hands in (business key, search term): no NUL, no unpaired surrogate."""
-    if isinstance(value, str) and budget.UNSTORABLE_TEXT.search(value):
-        raise ServiceError(_("The field %(field)s contains a character that cannot be stored "
-                             "(NUL or an unpaired surrogate).", field=name), code="invalid_data", field=name)
-    return value

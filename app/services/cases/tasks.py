@@ -9,7 +9,7 @@ from ...i18n import _
 from ...models import HumanTask, OPEN_STATES, ProcessInstance, ProcessVersion, User
 from ...settings import number
 from ..audit import audit
-from . import refusals
+from . import limits, refusals
 from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..modelling.forms import validate_data
 from .attachments import check_files
@@ -65,6 +65,14 @@ def _check_may_work(user: User, task: HumanTask):
 check_may_work = _check_may_work  # for the other services: raises Forbidden with the reason
 
 
+def segregation_excludes(session: Session, user: User, task: HumanTask) -> bool:
+    """Segregation of duties keeps user from this task (hand-overs and queues ask before offering it)."""
+    instance = session.get(ProcessInstance, task.instance_id)
+    version = session.get(ProcessVersion, instance.version_id)
+    props = version.task_catalog.get(task.task_name, {}).get("properties", {})
+    return _excluded_by_segregation(session, user, task, props, instance)
+
+
 def claim(db: Database, user: User, task_id: str) -> None:
     with db.session() as session:
         task = get_task(session, task_id)
@@ -112,6 +120,7 @@ def unclaim(db: Database, user: User, task_id: str) -> None:
 
 
 def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 5) -> None:
+    limits.check_case_data(data)
     with db.session() as session:
         instance_id = get_task(session, task_id).instance_id
 
