@@ -157,7 +157,8 @@ def test_case_history_export_has_every_event(client, db, published):
     header = rows[0]
     assert header[:5] == ("序号", "时间", "事件", "步骤", "操作人")
     completed = [r for r in rows[1:] if r[2] == "完成"]
-    assert [(r[3], r[4]) for r in completed] == [("起草", "sales"), ("评审", "quality"), ("起草", "sales"), ("评审", "quality")]
+    assert [(r[3], r[4]) for r in completed] == [("起草", "业务部员工"), ("评审", "质量管理部员工"),
+                                                  ("起草", "业务部员工"), ("评审", "质量管理部员工")]  # people by name
     assert "第一稿" in completed[0][header.index("提交的数据")]
     assert "第一稿 → 第二稿" in completed[2][header.index("变更（前 → 后）")]
     csv_rows = list(csv.reader(io.StringIO(client.get(f"/audit/cases/{iid}/history.csv").data.decode("utf-8-sig"))))

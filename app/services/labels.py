@@ -14,6 +14,7 @@ printable report use one Labels object per request or job:
 
 Versions are immutable, so what is read from one is cached per database (session.info["db"].caches)."""
 import json
+import re
 from datetime import date, datetime
 
 from babel.numbers import format_currency, format_decimal
@@ -25,6 +26,7 @@ from ..models import Group, ProcessVersion, User
 from .modelling.formfields import form_schemas, split_label
 
 CACHE_KEY = "labels"
+ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
 def status_labels() -> dict[str, str]:
@@ -151,10 +153,12 @@ class Labels:
             return money(value, spec["currency"], self.locale)
         if isinstance(value, (int, float)):
             return format_decimal(value, locale=_babel_locale(self.locale))
-        if isinstance(value, (datetime, date)) or spec.get("format") in ("date-time",):
+        if isinstance(value, (datetime, date)) or spec.get("format") in ("date-time", "date"):
             return local_time(value, self.locale)
         if isinstance(value, dict):
             return json.dumps(value, ensure_ascii=False)
+        if isinstance(value, str) and ISO_INSTANT.match(value):
+            return local_time(value, self.locale)
         return str(value)
 
     # organisation ---------------------------------------------------------------------------------

@@ -10,12 +10,13 @@ from flask_login import current_user
 from .. import clock, get_db
 from ..i18n import _
 from ..services.audit import case_history, case_search, exports
-from ..services.cases import instances
+from ..services.cases import instances, summary
+from ..services.labels import Labels
+from ..services.paging import PageRequest
 from ..services.errors import ServiceError, ValidationFailed
 from .common import locale, me
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
-PAGE_ROWS = 500
 EXPORT_ROWS = 100_000
 MIMETYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              "csv": "text/csv; charset=utf-8"}
@@ -41,12 +42,13 @@ def _filters() -> tuple[dict, dict]:
 def search():
     filters, errors = _filters()
     with get_db().session() as session:
-        rows = case_search.search(session, filters, limit=PAGE_ROWS) if not errors else []
+        req = PageRequest.from_args(request.args, case_search.SORTS, default="started", default_direction="desc")
+        rows = case_search.search_page(session, filters if not errors else {"status": "-"}, req)
         saved = [{"id": s.id, "name": s.name, "owner": s.owner, "shared_group": s.shared_group,
                   "query": urlencode(s.params)} for s in case_search.saved_searches(session, me())]
         choices = case_search.choices(session)
     return render_template("audit/search.html", rows=rows, filters=filters, errors=errors, args=request.args,
-                           saved=saved, choices=choices, limit=PAGE_ROWS,
+                           saved=saved, choices=choices, page=rows,
                            query=urlencode({k: v for k, v in filters.items()})), (422 if errors else 200)
 
 
@@ -69,7 +71,7 @@ def export_cases(fmt):
     if errors:
         raise ValidationFailed(_("Some filters are not valid."), errors)
     with get_db().session() as session:
-        rows = exports.case_rows(case_search.search(session, filters, limit=EXPORT_ROWS))
+        rows = exports.case_rows(case_search.search(session, filters, limit=EXPORT_ROWS), Labels(session, locale()))
     return _export(fmt, _("Cases"), exports.case_columns(), exports.localise(rows), "cases")
 
 
@@ -98,7 +100,20 @@ def delete_search(search_id):
 def _case(instance_id: int) -> dict:
     with get_db().session() as session:
         instance = instances.get_instance(session, instance_id)
-        return case_history.case_view(session, me(), instance, locale())
+        view = case_history.case_view(session, me(), instance, locale())
+        names = Labels(session, locale())
+        # each step under the name it had in the version the case ran at that moment
+        raw = [{"type": e["type"], "data": e["details"]} for e in view["events"]]
+        for event, version_id in zip(view["events"], summary.version_ids_at(names, instance, raw)):
+            event["version_id"] = version_id
+            if event.get("element_id"):
+                event["element"] = names.element(version_id, event["element_id"], event.get("element") or "")
+        view["detail_labels"] = {"group": _("Department"), "to": _("To"), "from": _("From"),
+                                 "requested": _("Asked for"), "substitute_for": _("Substitute for"),
+                                 "reason": _("Reason"), "message": _("Message"), "from_version": _("From version"),
+                                 "to_version": _("To version"), "process_id": _("Process"),
+                                 "due_at": _("Due"), "version": _("Version"), "kind": _("Kind")}
+        return view
 
 
 @bp.get("/cases/<int:instance_id>")
@@ -114,7 +129,8 @@ def case_report(instance_id):
 @bp.get("/cases/<int:instance_id>/history.<fmt>")
 def export_history(instance_id, fmt):
     view = _case(instance_id)
-    rows = exports.localise(exports.history_rows(view["events"]))
+    with get_db().session() as session:
+        rows = exports.localise(exports.history_rows(view["events"], Labels(session, locale())))
     return _export(fmt, _("History"), exports.history_columns(), rows, f"case-{instance_id}")
 
 

@@ -16,6 +16,9 @@ from ..services.customers import links as customer_links
 from ..services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from ..services.modelling.forms import load_schema
 from ..services.modelling.publishing import latest_version
+from ..services.cases import lists, summary
+from ..services.paging import PageRequest
+from ..services.labels import Labels
 from .common import locale, me
 from .taskpage import uploader
 
@@ -29,8 +32,10 @@ def start_list():
         versions = cases.startable(session, me())
         items = [{"process_id": v.process_id, "name": (((v.meta or {}).get("labels") or {}).get("en") or {})
                   .get(v.process_id) if locale() == "en" else None, "default": v.name} for v in versions]
-        mine = cases.recent_cases(session, me())
-    return render_template("start_list.html", processes=items, cases=mine)
+        status = request.args.get("status", "")
+        mine = lists.started_page(session, me(), PageRequest.from_args(
+            request.args, lists.CASE_SORTS, default="started", default_direction="desc"), status=status)
+    return render_template("start_list.html", processes=items, cases=mine, page=mine, status=status)
 
 
 def _start_form(process_id: str):
@@ -84,13 +89,16 @@ def show(instance_id):
         visible = masking.masker(session, user, instance)  # contact data only for those working the case
         labels = inbox.labels_for(session, {instance_id}).get(instance_id, {})
         current = inbox.decorate(session, cases.open_tasks(session, instance_id), locale())
+        names = Labels(session, locale())
+        auditor = user.has_role("auditor") or user.has_role("admin")
         context = {
             "instance": instance, "version": version, "current": current,
             "process_name": inbox.label(labels, instance.process_id, version.name or instance.process_id, locale()),
-            "events": [e | {"data": visible(e["data"])} for e in cases.timeline(session, instance_id)],
+            "events": summary.labelled_events(names, instance, [e | {"data": visible(e["data"])}
+                                                                for e in cases.timeline(session, instance_id)]),
             "element_names": {**{k: v.get("title") for k, v in version.task_catalog.items()},
                               **(labels.get("en", {}) if locale() == "en" else {})},
-            "key_data": cases.key_data(visible(instance.case_data or {}), cases.field_catalog(version, locale())),
+            "sections": summary.sections(names, version, visible(instance.case_data or {}), internal=auditor),
             "attachments": drafts.attachments_for(session, instance_id),
             "markers": cases.path_markers(session, instance, version),
             "has_layout": cases.has_layout(cases.diagram_source(version)),

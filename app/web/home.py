@@ -4,8 +4,10 @@ from flask_login import login_required
 
 from .. import get_db
 from ..i18n import _
-from ..services.cases import delegation, escalations, inbox, tasks
+from ..services.cases import delegation, escalations, inbox, lists, tasks
 from ..services.errors import Forbidden, ServiceError
+from ..services.labels import Labels
+from ..services.paging import PageRequest
 from .common import locale, me
 
 bp = Blueprint("home", __name__)
@@ -25,13 +27,15 @@ def _list(scope: str):
     filters = _filters()
     db = get_db()
     delegation.apply_due(db)
+    req = PageRequest.from_args(request.args, lists.TASK_SORTS, default="due")
     with db.session() as session:
-        rows = inbox.rows(session, user, scope, locale(), **filters)
-        processes = inbox.process_choices(session, user)
+        page = lists.task_page(session, user, scope, req, locale(), **filters)
+        names = Labels(session, locale())
+        processes = [(pid, names.process(pid)) for pid in inbox.process_choices(session, user)]
         members = {code: inbox.members(session, code) for code in sorted(user.head_of)}
         raised = escalations.for_user(session, user, limit=50) if scope == "mine" else []
-    return render_template("inbox.html", scope=scope, rows=rows, filters=filters, processes=processes,
-                           members=members, is_head=bool(user.head_of), escalations=raised)
+    return render_template("inbox.html", scope=scope, rows=page, page=page, filters=filters,
+                           processes=processes, members=members, is_head=bool(user.head_of), escalations=raised)
 
 
 @bp.get("/")
@@ -103,11 +107,14 @@ def workload():
     user = me()
     if not user.head_of:
         raise Forbidden(_("Only department heads see the department workload."))
+    req = PageRequest.from_args(request.args, lists.TASK_SORTS, default="due")
+    group, holder = request.args.get("group", "").strip(), request.args.get("holder", "").strip()
     with get_db().session() as session:
         groups = inbox.workload(session, user)
-        open_tasks = inbox.department_rows(session, user, locale())
+        page = lists.department_page(session, user, req, locale(), group=group, holder=holder)
         members = {code: inbox.members(session, code) for code in sorted(user.head_of)}
-    return render_template("workload.html", groups=groups, rows=open_tasks, members=members)
+    return render_template("workload.html", groups=groups, rows=page, page=page, members=members,
+                           filters={"group": group, "holder": holder})
 
 
 @bp.errorhandler(ServiceError)

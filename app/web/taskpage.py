@@ -1,5 +1,6 @@
 """One task: the case summary, the form from its JSON Schema, save draft, complete."""
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from markupsafe import Markup, escape
 from flask_login import login_required
 
 from .. import get_db
@@ -10,6 +11,8 @@ from ..services.cases import attachments, cases, drafts, inbox, tasks
 from ..services.modelling import formfields
 from ..services.errors import Conflict, Forbidden, ValidationFailed
 from ..services.modelling.forms import load_schema
+from ..services.cases import summary
+from ..services.labels import Labels
 from .common import locale, me
 
 bp = Blueprint("task", __name__)
@@ -38,7 +41,7 @@ def _context(task_id: str):
         labels = inbox.labels_for(session, {instance.id}).get(instance.id, {})
         schema = load_schema(version.sources[task.form_ref]) if task.form_ref else {"properties": {}}
         draft = drafts.load_draft(session, user, task_id)
-        catalog = cases.field_catalog(version, locale())
+        names = Labels(session, locale())
         case_data = masking.visible_case_data(session, user, instance)  # contact data only for who works it
         row = inbox.decorate(session, [task], locale())[0]
         colleagues = [m for m in inbox.members(session, task.group_code or "")
@@ -48,9 +51,10 @@ def _context(task_id: str):
             "documentation": version.task_catalog.get(task.task_name, {}).get("documentation", ""),
             "may_work": tasks.may_work(user, task), "is_head": task.group_code in user.head_of,
             "holder": task.claimed_by, "colleagues": colleagues, "draft": draft,
-            "key_data": cases.key_data(case_data, catalog),
-            "where": [inbox.label(labels, t.task_name, t.title, locale()) for t in cases.open_tasks(session, instance.id)],
-            "events": cases.timeline(session, instance.id)[-8:],
+            "key_data": summary.flat(names, version, case_data),
+            "where": [f"{inbox.label(labels, t.task_name, t.title, locale())} ({names.group(t.group_code)})"
+                      for t in cases.open_tasks(session, instance.id)],
+            "events": summary.labelled_events(names, instance, cases.timeline(session, instance.id))[-8:],
             "process_name": row["process_name"],
         }
         values = dict(draft.form_values) if draft else {
@@ -108,5 +112,23 @@ def submit(task_id):
     except Conflict as exc:
         return _render(task_id, values=raw, message=exc.message, status=409)
     drafts.discard_drafts(db, task_id)
-    flash(_("Task completed."))
+    flash(where_it_went(instance_id), "success")
     return redirect(url_for("home.index"))
+
+
+def where_it_went(instance_id: int) -> Markup:
+    """"Task completed. Case K-77 is now with Quality (Accept and register)." with a link to the case,
+    or "... Case K-77 is completed."."""
+    with get_db().session() as session:
+        names = Labels(session, locale())
+        instance = session.get(ProcessInstance, instance_id)
+        link = Markup('<a href="{}" id="done-case-link">{}</a>').format(
+            url_for("cases.show", instance_id=instance_id), instance.business_key or _("case %(n)s", n=instance_id))
+        holders = [_("%(group)s (%(task)s)", group=names.group(t.group_code),
+                     task=names.element(instance.version_id, t.task_name, t.title))
+                   for t in cases.open_tasks(session, instance_id)]
+    if holders:
+        text = _("Case %(case)s is now with %(where)s.", case="@CASE@", where=_(", ").join(holders))
+    else:
+        text = _("Case %(case)s is completed.", case="@CASE@")
+    return Markup("{} {}").format(_("Task completed."), Markup(escape(text)).replace("@CASE@", link))

@@ -12,6 +12,7 @@ from ... import clock
 from ...i18n import _
 from ...models import AuditEvent, Group, HumanTask, OPEN_STATES, ProcessInstance, ProcessVersion, SavedSearch, User
 from ..errors import Forbidden, NotFound, ValidationFailed
+from ..paging import Page, PageRequest, paginate
 from ..cases.inbox import _like
 
 FILTERS = ("process", "version", "status", "business_key", "customer", "started_from", "started_to",
@@ -100,8 +101,21 @@ def query(filters: dict, now: datetime | None = None):
     return q.order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc())
 
 
+SORTS = {"started": ProcessInstance.started_at, "ended": ProcessInstance.ended_at, "key": ProcessInstance.business_key,
+         "process": ProcessInstance.process_id, "status": ProcessInstance.status, "id": ProcessInstance.id}
+
+
 def search(session: Session, filters: dict, limit: int = 500) -> list[dict]:
-    rows = session.execute(query(filters).limit(limit)).all()
+    return _rows(session, session.execute(query(filters).limit(limit)).all())
+
+
+def search_page(session: Session, filters: dict, request: PageRequest) -> Page:
+    """One page of the matching cases with the total count (sortable by SORTS)."""
+    page = paginate(session, query(filters), request, SORTS, tiebreak=ProcessInstance.id.desc(), scalars=False)
+    return page.map(lambda rows: _rows(session, rows))
+
+
+def _rows(session: Session, rows) -> list[dict]:
     ids = [r.ProcessInstance.id for r in rows]
     current: dict[int, list[str]] = {}
     if ids:

@@ -13,6 +13,7 @@ from flask import has_request_context
 from flask_babel import to_user_timezone
 
 from ...i18n import _
+from ..labels import Labels
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -26,18 +27,53 @@ def case_columns() -> list[tuple[str, str]]:
 
 def history_columns() -> list[tuple[str, str]]:
     return [("seq", _("No.")), ("at", _("Time")), ("label", _("Event")), ("element", _("Step")),
-            ("actor", _("Who")), ("actor_name", _("Name")), ("submitted", _("Data submitted")),
-            ("changes", _("Changes (before → after)")), ("details", _("Details")), ("hash", _("Hash"))]
+            ("actor", _("Who")), ("submitted", _("Data submitted")),
+            ("changes", _("Changes (before → after)")), ("details", _("Details")),
+            ("internal", _("Internal variables (not shown to staff)")), ("hash", _("Hash"))]
 
 
-def case_rows(found: list[dict]) -> list[dict]:
+def case_rows(found: list[dict], names: Labels | None = None) -> list[dict]:
+    """Case list rows as people read them: process names, status labels, people by name."""
+    if names is not None:
+        names.people(r["started_by"] for r in found)
     return [r | {"current": ", ".join(r["current"]),
-                 "sla": _("breached") if r["sla_breached"] else _("met")} for r in found]
+                 "sla": _("breached") if r["sla_breached"] else _("met")}
+            | ({"process_id": names.process(r["process_id"]), "status": names.status(r["status"]),
+                "started_by": names.person(r["started_by"])} if names is not None else {})
+            for r in found]
 
 
-def history_rows(events: list[dict]) -> list[dict]:
-    return [e | {"changes": "; ".join(f"{k}: {_text(b)} → {_text(a)}" for k, b, a in e["changes"]),
-                 "details": e["details"] or None} for e in events]
+def history_rows(events: list[dict], names: Labels | None = None) -> list[dict]:
+    """History rows; with names, fields and values by their form labels in the version of each event."""
+    if names is None:
+        return [e | {"changes": "; ".join(f"{k}: {_text(b)} → {_text(a)}" for k, b, a in e["changes"]),
+                     "details": e["details"] or None} for e in events]
+    out = []
+    for e in events:
+        vid = e.get("version_id")
+
+        def value(name, v, vid=vid):
+            return names.value(vid, name, v) if v is not None else ""
+        submitted = "; ".join(f"{names.field(vid, k)}: {value(k, v)}" for k, v in (e.get("submitted") or {}).items())
+        declared = names.declared(vid)
+        changes = "; ".join(f"{names.field(vid, k)}: {value(k, b)} → {value(k, a)}"
+                            for k, b, a in e["changes"] if k in declared)
+        internal = "; ".join(f"{k}: {value(k, b)} → {value(k, a)}" for k, b, a in e["changes"] if k not in declared)
+        details = "; ".join(f"{k}: {_detail(names, k, v)}" for k, v in (e["details"] or {}).items())
+        out.append(e | {"submitted": submitted or None, "changes": changes or None, "details": details or None,
+                        "internal": internal or None,
+                        "actor": names.person(e["actor"]) if e.get("actor") else _("system")})
+    return out
+
+
+def _detail(names: Labels, key: str, value) -> str:
+    if key == "group":
+        return names.group(value)
+    if key in ("to", "from", "requested", "substitute_for"):
+        return names.person(value)
+    if key == "process_id":
+        return names.process(value)
+    return names.value(None, key, value)
 
 
 def localise(rows: list[dict]) -> list[dict]:
@@ -54,7 +90,7 @@ def _text(value) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return _("Yes") if value else _("No")
     return str(value)
 
 

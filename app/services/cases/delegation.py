@@ -109,8 +109,13 @@ def assign(db: Database, actor: User, task_id: str, target: str, *, kind: str) -
                             code="head_only")
         if kind == "delegated" and task.claimed_by != actor.username:
             raise Forbidden(_("Only the holder of a task may delegate it."), code="not_holder")
+        if not target:
+            raise ServiceError(_("Choose the person to give the task to."), field="assignee")
         final, absent = resolve_assignee(session, target)
         receiver = org.get_user(session, final)
+        if final == task.claimed_by:  # a reassignment is a deliberate change of holder
+            raise ServiceError(_("%(who)s already holds this task.", who=receiver.display_name or final),
+                               field="assignee")
         if not receiver.is_active or not may_work(receiver, task):
             if absent:
                 raise ServiceError(_("%(who)s is out of office and the substitute %(sub)s may not do this task.",
