@@ -57,7 +57,7 @@ RULES = {
     "TASK_READ": WORKERS | {"auditor"}, "HOLDER": {"member:sales"}, "HOLDER_HEAD": WORKERS,
     "HEAD": {"head:sales"}, "ANY_HEAD": {"head:sales", "head:quality"},
     "CASE_READ": WORKERS | {"process_owner", "auditor", "admin"}, "AUDITOR": {"auditor"}, "OWNER": {"process_owner"},
-    "ADMIN": {"admin"}, "MODELLER": {"process_owner", "admin"},
+    "ADMIN": {"admin"}, "MODELLER": {"process_owner", "admin"}, "OPERATOR": {"process_owner", "admin"},
 }
 START = {"case_no": "P-1", "amount": "5", "rounds": "0", "customer": "ACME"}
 BPMN = (FIXTURES / "basic" / "loop_review.bpmn").read_text()
@@ -65,6 +65,23 @@ BPMN = (FIXTURES / "basic" / "loop_review.bpmn").read_text()
 # (endpoint, method, rule, fresh task state or None, body[, URL values])  — body: form dict for pages, JSON for
 # the API
 TABLE = [
+    # operators (incidents and case control): fresh cases, so that allowed actions really run
+    ("ops.incident_list", "GET", "OPERATOR", None, None),
+    ("ops.retry_group", "POST", "OPERATOR", None, {"version_id": "1", "element_id": "x", "message": "m"}),
+    ("ops.case", "GET", "OPERATOR", "ready", None),
+    ("ops.act", "POST", "OPERATOR", "ready", {"reason": "r"}, {"action": "suspend"}),
+    ("ops.move_preview", "POST", "OPERATOR", "ready", {"element_id": "no-such-step"}),
+    ("ops.edit_data", "POST", "OPERATOR", "ready", {"changes": '{"amount": 6}', "reason": "r"}),
+    ("api.list_incidents", "GET", "OPERATOR", None, None),
+    ("api.retry_incidents", "POST", "OPERATOR", None, {"instance_ids": [987654]}),
+    ("api.retry", "POST", "OPERATOR", "ready", {}),
+    ("api.skip", "POST", "OPERATOR", "ready", {"reason": "r"}),
+    ("api.suspend", "POST", "OPERATOR", "ready", {"reason": "r"}),
+    ("api.resume", "POST", "OPERATOR", "ready", {}),
+    ("api.cancel", "POST", "OPERATOR", "ready", {"reason": "r"}),
+    ("api.move_targets", "GET", "OPERATOR", "ready", None),
+    ("api.move", "POST", "OPERATOR", "ready", {"element_id": "no-such-step", "dry_run": True}),
+    ("api.edit_data", "PATCH", "OPERATOR", "ready", {"data": {"amount": 6}, "reason": "r"}),
     ("auth.login", "GET", "PUBLIC", None, None),
     ("auth.login", "POST", "PUBLIC", None, {"username": "sales", "password": "demo"}),
     ("auth.logout", "POST", "SIGNED_IN", None, {}),

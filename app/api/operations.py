@@ -31,7 +31,8 @@ def list_incidents(user):
 
 def _ids(body: dict) -> list[int]:
     ids = body.get("instance_ids")
-    if not isinstance(ids, list) or not ids or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+    if not isinstance(ids, list) or not ids or not all(
+            isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**31 for i in ids):  # an id column's range
         raise ServiceError(_("\"instance_ids\" must be a list of case numbers."), code="bad_ids")
     return ids
 
@@ -39,6 +40,7 @@ def _ids(body: dict) -> list[int]:
 @bp.post("/incidents/retry")
 @require_user
 def retry_incidents(user):
+    control.check_operator(user)  # the role before anything about the request
     body = json_body()
     return {"results": control.retry_group(get_db(), user, _ids(body), body.get("reason"))}
 
@@ -71,6 +73,7 @@ def resume(user, instance_id):
 @bp.post("/instances/<int:instance_id>/cancel")
 @require_user
 def cancel(user, instance_id):
+    control.check_operator(user)
     body = json_body()
     children = body.get("cancel_children", False)
     if not (isinstance(children, bool) or isinstance(children, list)
@@ -88,6 +91,7 @@ def move_targets(user, instance_id):
 @bp.post("/instances/<int:instance_id>/move")
 @require_user
 def move(user, instance_id):
+    control.check_operator(user)
     body = json_body()
     dry_run = body.get("dry_run", False)
     if not isinstance(dry_run, bool):
@@ -99,6 +103,7 @@ def move(user, instance_id):
 @bp.patch("/instances/<int:instance_id>/data")
 @require_user
 def edit_data(user, instance_id):
+    control.check_operator(user)
     body = json_body()
     return {"id": instance_id, **control.edit_data(get_db(), user, instance_id, body.get("data"),
                                                    body.get("reason"))}
