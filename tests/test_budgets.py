@@ -21,8 +21,9 @@ SLACK = 1.5   # time allowed beyond the budget for the rollback, the error flag 
 
 EXPECTED = {
     "endless_loop": "time budget", "caught_loop": "time budget", "exponential_recursion": "time budget",
-    "nested_comprehension": "time budget", "gateway_condition": "time budget",
-    "timer_expression": "time budget", "dmn_input": "time budget",
+    # a comprehension runs out of time or, on a fast machine, out of items first
+    "nested_comprehension": "budget", "gateway_condition": "budget", "timer_expression": "budget",
+    "dmn_input": "budget",
     "string_growth": "size budget", "huge_power": "size budget", "big_string": "size budget",
     "sum_range": "size budget", "case_data_growth": "size budget",
     "deep_recursion": "recursion", "set_value": "tags", "bytes_value": "raw", "range_value": "span",

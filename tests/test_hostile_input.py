@@ -132,7 +132,7 @@ def test_validation_is_for_modellers_and_runs_under_the_step_budget(api, db, mon
     for role in ("sales", "auditor", "sales_head"):
         assert _validate(api(role), slow).status_code == 403, role
     for role in ("process_owner", "admin"):
-        for files, expected in ((slow, "time budget"), (big, "size budget")):
+        for files, expected in ((slow, "budget"), (big, "size budget")):
             began = time.monotonic()
             response = _validate(api(role), files)
             assert time.monotonic() - began < 2.5, role

@@ -65,6 +65,8 @@ def lock_wait() -> float:
 
 
 _DEADLINE: ContextVar[float | None] = ContextVar("budget_deadline", default=None)
+_ITEMS: ContextVar[list | None] = ContextVar("budget_items", default=None)  # items iterated in this step
+ITEMS_PER_BYTE = 8  # a step may iterate 8 items per byte of the size budget (8 million by default)
 
 
 @contextmanager
@@ -74,10 +76,12 @@ def step(seconds: float | None = None):
         yield
         return
     token = _DEADLINE.set(time.monotonic() + (time_budget() if seconds is None else seconds))
+    items = _ITEMS.set([0, ITEMS_PER_BYTE * size_budget()])
     try:
         yield
     finally:
         _DEADLINE.reset(token)
+        _ITEMS.reset(items)
 
 
 def active() -> bool:
@@ -89,6 +93,18 @@ def check() -> None:
     deadline = _DEADLINE.get()
     if deadline is not None and time.monotonic() > deadline:
         raise BudgetExceeded(f"the step took longer than its time budget of {time_budget():g} s")
+
+
+def iterated(count: int) -> None:
+    """Count items a script iterated (a comprehension can fill memory faster than time runs out): the
+    deadline is checked, and more than ITEMS_PER_BYTE items per byte of the size budget in one step is
+    refused."""
+    check()
+    items = _ITEMS.get()
+    if items is not None:
+        items[0] += count
+        if items[0] > items[1]:
+            raise BudgetExceeded(f"the step iterated more than {items[1]:,} items, over its size budget")
 
 
 def too_large(what: str) -> BudgetExceeded:

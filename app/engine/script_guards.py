@@ -184,7 +184,7 @@ def _checked(iterator):
     for item in iterator:
         count += 1
         if not count & 1023:
-            budget.check()
+            budget.iterated(1024)
         yield item
 
 
