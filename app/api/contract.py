@@ -92,6 +92,7 @@ ERROR_CODES = {
     "bad_file": "the upload is not a readable file of the expected kind",
     "empty_file": "the upload is empty",
     "no_username_column": "the user list has no username column",
+    "duplicate_business_key": "another case already has this business key",
 }
 ERROR_CODE_SCHEMA = {"type": "string", "description": "Error codes", "oneOf": [
     {"const": code, "description": text} for code, text in ERROR_CODES.items()]}

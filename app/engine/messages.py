@@ -41,10 +41,11 @@ def _spec_dicts(spec: dict):
     yield from ((spec or {}).get("subprocess_specs") or {}).values()
 
 
-def caught_messages(spec: dict) -> dict[str, list[str]]:
+def caught_messages(spec: dict) -> dict:
     """From a serialized spec: {"start": [message names of message start events], "catch": [message names
-    of the other catching events and receive tasks]} (read without building the workflow)."""
-    start, catch = set(), set()
+    of the other catching events and receive tasks], "forms": {message name: the form its data must match
+    (property messageForm of the catching event)}} (read without building the workflow)."""
+    start, catch, forms = set(), set(), {}
     top = ((spec or {}).get("spec") or {}).get("name")
     for part in _spec_dicts(spec):
         for task in (part.get("task_specs") or {}).values():
@@ -52,11 +53,14 @@ def caught_messages(spec: dict) -> dict[str, list[str]]:
             names = _names_in(definition)
             if not names:
                 continue
+            form = ((task.get("extensions") or {}).get("properties") or {}).get("messageForm")
+            if form:
+                forms.update({name: form for name in names})
             if task.get("typename") == "StartEvent" and part.get("name") == top:
                 start.update(names)
             else:
                 catch.update(names)
-    return {"start": sorted(start), "catch": sorted(catch)}
+    return {"start": sorted(start), "catch": sorted(catch), "forms": forms}
 
 
 def _names_in(definition) -> list[str]:

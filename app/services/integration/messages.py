@@ -30,6 +30,7 @@ from ...settings import number
 from ..audit import audit
 from ..cases import instances, store
 from ..errors import Conflict, ServiceError, ValidationFailed
+from ..modelling.forms import validate_data
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,119}$")
 _CACHE = "message_names"
@@ -80,6 +81,14 @@ def check_request(name: str, correlation, data) -> tuple[dict, dict]:
     if errors:
         raise ValidationFailed(_("The message is not valid."), errors)
     return correlation, data
+
+
+def check_data(session: Session, version, name: str, data: dict) -> None:
+    """The message's data must match the form the catching event names (property messageForm), as a person
+    submitting that form would; nothing is delivered otherwise (422 with the fields at fault)."""
+    form = (_catalog(session).get(version.id) or {}).get("forms", {}).get(name)
+    if form:
+        validate_data(version.schema(form), data)
 
 
 def _matching(session: Session, versions: set[int], correlation: dict, limit: int = 3) -> list[int]:
@@ -178,6 +187,9 @@ def deliver_to(db: Database, instance_id: int, sender: str, name: str, correlati
     result = {}
 
     def step(session, instance, version, live):
+        if name not in engine_messages.waiting_for(live):
+            return instances.NOTHING_TO_SAVE
+        check_data(session, version, name, data)
         if not engine_messages.deliver(live, name, data):
             return instances.NOTHING_TO_SAVE
         audit.record(session, "message_received", instance_id=instance.id, actor=sender,
@@ -200,6 +212,7 @@ def _start(db: Database, process_id: str, sender: str, name: str, correlation: d
         iid, _lock, live = instances.start_in_session(session, process_id, dict(data), sender)
         instance = session.get(ProcessInstance, iid)
         started = store.step_clock()
+        check_data(session, store.version_info(session, instance.version_id), name, data)
         if not engine_messages.deliver(live, name, data):
             raise ServiceError(_("The process did not accept the message that starts it."), code="no_receiver")
         audit.record(session, "message_received", instance_id=iid, actor=sender,
