@@ -26,7 +26,7 @@ from .timer_checks import check_timer
 
 MAX_SOURCE_BYTES = 5 * 1024 * 1024
 # flow elements (tasks, events, gateways, flows, ...) in one upload: keeps one validation under a second
-MAX_ELEMENTS = 10_000
+MAX_ELEMENTS = 3_000  # 12 times the largest diagram of processes/; one validation stays within about a second
 _COUNTED = ("Task", "Event", "Gateway", "sequenceFlow", "subProcess", "callActivity", "transaction",
             "decision", "rule")
 FORM_PROPERTY = "formJsonSchemaFilename"
