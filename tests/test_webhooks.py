@@ -3,16 +3,11 @@ Standard Webhooks signatures, labels in the payload, retries with backoff for a 
 the first tries, one that never answers, the delivery log and "send again"; the embedded worker and a
 Celery worker send them."""
 import json
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
-import uuid
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -23,10 +18,7 @@ from app.background import EmbeddedWorker
 from app.models import WebhookDelivery
 from app.services.integration import webhooks
 
-from conftest import unavailable
-
-PROJECT = Path(__file__).resolve().parents[1]
-
+from celery_helpers import celery_worker_until, require_redis
 
 class Receiver:
     """A real HTTP server on 127.0.0.1 that records what it gets; answers with the given statuses in turn
@@ -274,47 +266,13 @@ def test_the_embedded_worker_sends_them(api, published, db, app, receiver):
     assert len(bot.received) == 1 and json.loads(bot.received[0]["body"])["type"] == "case.started"
 
 
-REDIS_URL = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
-
-
-def _redis_problem() -> str | None:
-    host, port = REDIS_URL.split("//", 1)[1].split("/", 1)[0].split(":")
-    try:
-        with socket.create_connection((host, int(port)), timeout=2) as sock:
-            sock.sendall(b"PING\r\n")
-            return None if sock.recv(16).startswith(b"+PONG") else "no PONG"
-    except OSError as exc:
-        return str(exc)
-
-
 @pytest.mark.parametrize("backend", ["postgres"])
 def test_a_celery_worker_sends_them(api, published, db, database_url, receiver, tmp_path):
-    problem = _redis_problem()
-    if problem:
-        unavailable("the Celery webhook test", f"Redis not reachable at {REDIS_URL} ({problem}); skipped")
+    require_redis("the Celery webhook test")
     admin, sales = api("admin"), api("sales")
     bot = receiver()
     _register(admin, bot.url, types=("case.started",))
     _start(sales)
-    env = {**os.environ, "PYTHONPATH": str(PROJECT), "DATABASE_URL": database_url, "SECRET_KEY": "test",
-           "CELERY_BROKER_URL": REDIS_URL, "CELERY_QUEUE": f"workflow-test-{uuid.uuid4().hex[:8]}",
-           "TIMER_POLL_SECONDS": "1", "DEADLINE_CHECK_SECONDS": "60"}
-    log = open(tmp_path / "celery.log", "w")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "app.worker", "worker", "--beat", "--pool", "solo",
-         "--loglevel", "INFO", "--schedule", str(tmp_path / "beat-schedule"), "--without-mingle",
-         "--without-gossip", "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h"],
-        cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while not bot.received and time.monotonic() < deadline:
-            time.sleep(0.2)
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        log.close()
-    assert bot.received, (tmp_path / "celery.log").read_text()[-3000:]
+    reached, log = celery_worker_until(lambda: bot.received, database_url, tmp_path, DEADLINE_CHECK_SECONDS="60")
+    assert reached, log
     assert [d.state for d in _deliveries(db)] == ["delivered"]
