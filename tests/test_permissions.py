@@ -25,6 +25,7 @@ Rules (README and service docstrings):
 - AUDITOR    the audit workspace
 - OWNER      the process owner console and model API
 - ADMIN      the system administrator's pages and APIs
+- KEEPER     Sales keeps the customer files and their contact register (members and heads of sales)
 """
 import io
 import json
@@ -58,6 +59,7 @@ RULES = {
     "HEAD": {"head:sales"}, "ANY_HEAD": {"head:sales", "head:quality"},
     "CASE_READ": WORKERS | {"process_owner", "auditor", "admin"}, "AUDITOR": {"auditor"}, "OWNER": {"process_owner"},
     "ADMIN": {"admin"}, "MODELLER": {"process_owner", "admin"}, "OPERATOR": {"process_owner", "admin"},
+    "KEEPER": {"member:sales", "head:sales"},
 }
 START = {"case_no": "P-1", "amount": "5", "rounds": "0", "customer": "ACME"}
 BPMN = (FIXTURES / "basic" / "loop_review.bpmn").read_text()
@@ -107,6 +109,15 @@ TABLE = [
     ("cases.attachment", "GET", "CASE_READ", None, None),
     ("cases.away", "GET", "SIGNED_IN", None, None),
     ("cases.away", "POST", "SIGNED_IN", None, {"action": "cancel"}),
+    ("customers.index", "GET", "SIGNED_IN", None, None),
+    ("customers.show", "GET", "SIGNED_IN", None, None),
+    ("customers.new", "GET", "KEEPER", None, None),
+    ("customers.new", "POST", "KEEPER", None, {"name": ""}),
+    ("customers.edit", "GET", "KEEPER", None, None),
+    ("customers.edit", "POST", "KEEPER", None, {"name": "x"}),
+    ("customers.add_contact", "POST", "KEEPER", None, {"channel": "call", "direction": "inbound", "subject": "x"}),
+    ("customers.after_sales", "GET", "SIGNED_IN", None, None),
+    ("customers.after_sales_xlsx", "GET", "SIGNED_IN", None, None),
     ("audit.search", "GET", "AUDITOR", None, None),
     ("audit.export_cases", "GET", "AUDITOR", None, None),
     ("audit.save_search", "POST", "AUDITOR", None, {"name": "mine"}),
