@@ -129,7 +129,7 @@ def test_overdue_receivable_reported_to_sales_head_weekly_until_paid(desk):
     iid = desk.start("export_licence", EXPORT)
     _to_customs(desk, iid)
     _customs_steps(desk, iid, cargo=True, credit=True, ship_date="2026-04-20")
-    due = datetime(2026, 6, 19)
+    due = datetime(2026, 6, 19, 15, 59, 59)  # 60 calendar days after shipping: the end of 19 June, China time
     assert desk.fire_at(due - timedelta(minutes=1)) == 0
     assert set(desk.open_tasks(iid)) == {"collection"}
     assert desk.fire_at(due + timedelta(minutes=1)) == 1

@@ -119,8 +119,9 @@ def test_team_abroad_customer_pays_with_late_purchases_and_missed_arrival(desk):
     desk.steps(iid, "chase_sales", "chase_production", "confirm_material_arrival", "check_boarding_customs",
                "agree_departure", "book_travel")
     # 20 days promised in the contract
-    assert desk.at(20 * D - H) == 0
-    assert desk.at(20 * D + S) == 1
+    # (calendar days: to the end of the 20th day, China time; T0 is 09:00 China time)
+    assert desk.at(20 * D + 14 * H) == 0
+    assert desk.at(20 * D + 15 * H + S) == 1
     assert desk.open_tasks(iid)["escalate_arrival"].head_only
     assert ("timer", "timer_arrival_due") in _escalated_to(desk, "sales_head")
     desk.step(iid, "escalate_arrival")

@@ -2,7 +2,7 @@
 (lanes, head-only tasks, due dates, sources, labels, forms, diagram interchange)."""
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from xml.etree import ElementTree
 
 import pytest
@@ -53,8 +53,11 @@ def test_repair_arrival_sla_rules(db, intake, sla, hours):
     finally:
         clock.set_now(None)
     assert (data["arrival_sla"], data["arrival_sla_hours"]) == (sla, hours)
-    due = (T0 + timedelta(hours=hours)).isoformat()
-    assert data["arrival_due_at"].startswith(due)
+    due = T0 + timedelta(hours=hours)
+    if sla.endswith("D"):  # whole calendar days end at 24:00 China time of the last day (15:59:59 UTC)
+        due = datetime.combine((due + timedelta(hours=8)).date(), datetime.min.time()) \
+            + timedelta(hours=15, minutes=59, seconds=59)
+    assert data["arrival_due_at"].startswith(due.isoformat())
 
 
 def test_lanes_are_groups_and_head_only_tasks_belong_to_the_sales_head():

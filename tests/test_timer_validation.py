@@ -11,7 +11,7 @@ from deadline_helpers import (  # noqa: F401  (fixtures)
 
 pytestmark = [USE, pytest.mark.parametrize("backend", ["sqlite"])]  # parsing, not storage
 
-GOOD = b'<bpmn:timeDate xsi:type="bpmn:tFormalExpression">deadline("P10D", received_at)</bpmn:timeDate>'
+GOOD = b'<bpmn:timeDate xsi:type="bpmn:tFormalExpression">deadline("PT240H", received_at)</bpmn:timeDate>'
 
 
 def _publish(db, timer_xml: bytes):

@@ -201,8 +201,8 @@ def _describe(spec, subs: dict, filename: str):
             cardinality = getattr(ts, "cardinality", None)
             if cardinality:
                 problems += [Problem(filename, element, m) for m in _cardinality_problems(cardinality)]
-            if props.get("refuseWhen"):
-                problems += [Problem(filename, element, f"refuseWhen: {m}") for m in check_expression(props["refuseWhen"])]
+            for name in sorted(n for n in props if n.startswith("refuseWhen") and props[n]):  # refuseWhen, refuseWhen2...
+                problems += [Problem(filename, element, f"{name}: {m}") for m in check_expression(props[name])]
             if isinstance(ts, (ExclusiveGateway, InclusiveGateway)):
                 for cond, _target in getattr(ts, "cond_task_specs", []):
                     text = cond.args[0] if cond is not None and getattr(cond, "args", None) else None

@@ -3,12 +3,14 @@
 SpiffWorkflow's timer definitions read ``datetime.now``; here they read ``app.clock`` instead, so a
 controlled clock drives timers in tests and a fired timer is stamped with the same time as everything else.
 """
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    CycleTimerEventDefinition, TimerEventDefinition,
+    CycleTimerEventDefinition, DurationTimerEventDefinition, TimeDateEventDefinition, TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.util.task import TaskState
@@ -24,6 +26,31 @@ class _ClockDatetime(datetime):
 
 
 _timer.datetime = _ClockDatetime
+
+# Timers fire through one path (services.cases.timers: audit event, escalation, notification), also when a
+# timer is already past due as it starts waiting (a complaint registered late): inside a held block the
+# engine computes a date or duration timer's due time but does not fire it; the firing step releases them.
+_HOLD: ContextVar[bool] = ContextVar("hold_timers", default=False)
+
+
+def _held(has_fired):
+    def checked(self, my_task):
+        return has_fired(self, my_task) and not _HOLD.get()
+    return checked
+
+
+TimeDateEventDefinition.has_fired = _held(TimeDateEventDefinition.has_fired)
+DurationTimerEventDefinition.has_fired = _held(DurationTimerEventDefinition.has_fired)
+
+
+@contextmanager
+def hold(value: bool = True):
+    """Inside the block due date and duration timers do not fire (value False: they do)."""
+    token = _HOLD.set(value)
+    try:
+        yield
+    finally:
+        _HOLD.reset(token)
 
 
 def _as_naive_utc(value) -> datetime | None:

@@ -14,7 +14,7 @@ from ..audit import audit
 from ..notifications import notifications
 from ..organisation import org
 from ..errors import Conflict, Forbidden, ServiceError
-from .tasks import claim, get_task, may_work
+from .tasks import claim, get_task, may_work, segregation_excludes
 
 MAX_CHAIN = 5  # substitutes of substitutes are followed this far
 
@@ -121,6 +121,10 @@ def assign(db: Database, actor: User, task_id: str, target: str, *, kind: str) -
                 raise ServiceError(_("%(who)s is out of office and the substitute %(sub)s may not do this task.",
                                      who=target, sub=final), field="assignee")
             raise ServiceError(_("%(who)s may not do this task.", who=final), field="assignee")
+        if segregation_excludes(session, receiver, task):
+            raise Forbidden(_("Segregation of duties: %(who)s drafted, registered or started this case and may "
+                              "not do this task.", who=receiver.display_name or final),
+                            code="segregation_of_duties", field="assignee")
         data = {"from": task.claimed_by, "to": final}
         if absent:
             data |= {"requested": target, "substitute_for": absent[-1], "reason": "out_of_office"}

@@ -13,7 +13,7 @@ from ...i18n import _
 from ...models import ProcessInstance, ProcessVersion
 from ..audit import audit
 from ..customers import links as customer_links
-from . import limits, linked, scriptenv, store
+from . import limits, linked, scriptenv, store, unique_keys
 from ..errors import Conflict, NotFound, StepFailed
 from .attachments import check_files, link_start_files
 from ..modelling.forms import load_schema, validate_data
@@ -69,6 +69,7 @@ def start_in_session(session: Session, process_id: str, data: dict, actor: str |
     audit.record(session, "instance_started", instance_id=instance.id, actor=actor,
                  data={"process_id": process_id, "version": version.version, "submitted": data})
     store.save(session, instance, live, started, actor=actor, version=store.version_info(session, version.id))
+    unique_keys.check(session, instance, (version.meta or {}).get("start", {}).get("properties", {}), data, actor)
     link_start_files(session, schema, data, instance.id, actor)
     linked.start_requested(session, instance, live, started, actor, start_in_session)
     return instance.id, instance.lock_version, live

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
-from ...engine import runner
+from ...engine import runner, timers
 from ..customers import contacts, keyreview
 from . import calendar_deadlines, numbering
 
@@ -36,5 +36,6 @@ def bound(session: Session, instance_id: int | None = None, actor: str | None = 
     with runner.step_functions(next_number=next_number, register_contact=register_contact,
                                key_customer_candidates=key_customer_candidates,
                                apply_key_customers=apply_key_customers), \
-            calendar_deadlines.bound(session):  # deadline(...) and dueIn count on the company calendar
+            calendar_deadlines.bound(session), \
+            timers.hold():  # a timer past due as it starts waiting fires through services.cases.timers
         yield

@@ -51,7 +51,8 @@ def fire_in_step(session, instance, live, run=runner.advance, claimed_only: bool
         return None
     claimed = claimed or []
     before = {t["task_id"]: t for t in engine_timers.waiting_timers(live)}
-    run(live)
+    with engine_timers.hold(False):  # the one step in which timers fire (elsewhere they are held)
+        run(live)
     after = {t["task_id"]: t for t in engine_timers.waiting_timers(live)}
     fired = []
     for row in claimed:
