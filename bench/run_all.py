@@ -5,9 +5,9 @@ import sys
 import time
 import traceback
 
-from . import common, dos, engine_throughput, history_growth, http_load, inbox_scale, memory
+from . import common, dos, engine_throughput, history_growth, http_load, inbox_scale, memory, user_import
 
-BENCHMARKS = (engine_throughput, history_growth, inbox_scale, http_load, memory, dos)
+BENCHMARKS = (engine_throughput, history_growth, inbox_scale, http_load, memory, dos, user_import)
 
 
 def main(argv=None) -> int:

@@ -170,3 +170,13 @@ def test_import_page_dry_run_then_one_click_apply(app, db):
     assert applied.status_code == 200 and "导入完成" in applied.get_data(as_text=True)
     with db.session() as session:
         assert org.get_user(session, "zhou.qi").group_codes == {"warehouse"}
+
+
+def test_the_import_benchmark_runs():
+    """bench/user_import.py at its smoke-test size, on every backend it finds (figures only, no timing)."""
+    from bench import user_import as bench
+    result = bench.run("tiny")
+    for figures in result["results"]:
+        row = figures["sizes"][50]
+        assert (row["created"], row["refused"], row["unchanged_after"]) == (45, 5, 45)
+    assert "dry run s" in bench.describe(result)

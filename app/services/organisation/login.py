@@ -43,6 +43,7 @@ def _sync(session: Session, user: User | None, person: directory.Person) -> User
         if user is None:
             user, _temporary = users.create(session, DIRECTORY_ACTOR, {"username": person.username, **fields},
                                             auth_source="ldap")
+            session.flush()  # the new user's id: its sign-in session or token refers to it
             return user
         return users.update(session, DIRECTORY_ACTOR, user.username, fields,
                             reason="directory groups at sign-in")

@@ -179,7 +179,8 @@ def _fields(values: dict, index: dict[str, str], reasons: list[str], creating: b
     return out
 
 
-def _check(session: Session, row: Row, index: dict, seen: set[str]) -> tuple[RowResult, dict, User | None]:
+def _check(session: Session, row: Row, index: dict, seen: set[str], known: set[str]
+           ) -> tuple[RowResult, dict, User | None]:
     username = row.values.get("username", "")
     result = RowResult(row.number, username, "refused")
     if not username:
@@ -195,9 +196,9 @@ def _check(session: Session, row: Row, index: dict, seen: set[str]) -> tuple[Row
         return result, {}, user
     try:
         if user is None:
-            users.clean(session, {"username": username, **fields}, creating=True)
+            users.clean(session, {"username": username, **fields}, creating=True, known_groups=known)
         else:
-            checked = users.clean(session, fields, creating=False)
+            checked = users.clean(session, fields, creating=False, known_groups=known)
             users.guard_last_admin(session, user, checked)
     except ServiceError as exc:
         errors = getattr(exc, "field_errors", None) or {"_": [exc.message]}
@@ -225,8 +226,9 @@ def _check(session: Session, row: Row, index: dict, seen: set[str]) -> tuple[Row
 def plan(session: Session, rows: list[Row]) -> Report:
     """The dry run: what importing these rows would do, row by row; nothing is changed."""
     report, index, seen = Report(dry_run=True), group_index(session), set()
+    known = set(index.values())
     for row in rows:
-        report.results.append(_check(session, row, index, seen)[0])
+        report.results.append(_check(session, row, index, seen, known)[0])
     return report
 
 
@@ -234,19 +236,21 @@ def apply(session: Session, actor: str, rows: list[Row]) -> tuple[Report, list[U
     """Import the rows in the caller's transaction, skipping refused ones. Returns the report and the
     users that were changed."""
     report, index, seen, changed = Report(dry_run=False), group_index(session), set(), []
-    for row in rows:
-        result, fields, user = _check(session, row, index, seen)
-        if result.status == "created":
-            users.create(session, actor, {"username": result.username, **fields}, initial_password=False,
-                         reason=_("import row %(n)s", n=row.number))
-        elif result.status == "changed":
-            try:
-                changed.append(users.update(session, actor, user.username, fields,
-                                            reason=_("import row %(n)s", n=row.number)))
-            except ServiceError as exc:  # e.g. the last administrator, after earlier rows of the file
-                result.status, result.before, result.after = "refused", {}, {}
-                result.reasons.append(exc.message)
-        report.results.append(result)
+    known = set(index.values())
+    with session.no_autoflush:  # the new rows are inserted together when the transaction commits
+        for row in rows:
+            result, fields, user = _check(session, row, index, seen, known)
+            if result.status == "created":
+                users.create(session, actor, {"username": result.username, **fields}, initial_password=False,
+                             reason=_("import row %(n)s", n=row.number), known_groups=known)
+            elif result.status == "changed":
+                try:
+                    changed.append(users.update(session, actor, user.username, fields, known_groups=known,
+                                                reason=_("import row %(n)s", n=row.number)))
+                except ServiceError as exc:  # e.g. the last administrator, after earlier rows of the file
+                    result.status, result.before, result.after = "refused", {}, {}
+                    result.reasons.append(exc.message)
+            report.results.append(result)
     return report, changed
 
 

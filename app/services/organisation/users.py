@@ -90,7 +90,7 @@ def _codes(value, field: str, known: set[str], errors: dict) -> list[str]:
     return list(dict.fromkeys(value))
 
 
-def clean(session: Session, data: dict, *, creating: bool) -> dict:
+def clean(session: Session, data: dict, *, creating: bool, known_groups: set[str] | None = None) -> dict:
     """Check submitted user fields; raises ValidationFailed naming every bad field (nothing is changed)."""
     errors: dict[str, list[str]] = {}
     out: dict = {}
@@ -126,7 +126,7 @@ def clean(session: Session, data: dict, *, creating: bool) -> dict:
             except (ZoneInfoNotFoundError, ValueError):
                 errors["timezone"] = [_("Unknown time zone: %(zone)s", zone=zone)]
         out["timezone"] = zone
-    known = set(session.scalars(select(Group.code)))
+    known = known_groups if known_groups is not None else set(session.scalars(select(Group.code)))
     for field in ("groups", "head_of"):
         if field in data:
             out[field] = _codes(data[field], field, known, errors)
@@ -165,6 +165,8 @@ def guard_last_admin(session: Session, user: User, changes: dict) -> None:
     if not (user.is_active and user.has_role("admin")):
         return
     loses = changes.get("active") is False or ("roles" in changes and "admin" not in changes["roles"])
+    if loses:
+        session.flush()  # count with every change made so far in this transaction
     if loses and _active_admins(session) <= 1:
         raise Conflict(_("%(name)s is the last active administrator: give another user the admin role first.",
                          name=user.username), code="last_admin")
@@ -209,11 +211,11 @@ def _diff(before: dict, after: dict) -> tuple[dict, dict]:
 
 
 def create(session: Session, actor: str, data: dict, *, auth_source: str = "local", initial_password: bool = True,
-           reason: str | None = None) -> tuple[User, str | None]:
+           reason: str | None = None, known_groups: set[str] | None = None) -> tuple[User, str | None]:
     """Create a user. Without a password a temporary one is generated (unless initial_password is False:
     then the user needs a reset link or the directory), returned once, and must be changed at the first
     sign-in."""
-    fields = clean(session, data, creating=True)
+    fields = clean(session, data, creating=True, known_groups=known_groups)
     temporary = None
     password = fields.pop("password", None)
     if password is None and auth_source == "local" and initial_password:
@@ -225,21 +227,20 @@ def create(session: Session, actor: str, data: dict, *, auth_source: str = "loca
                 deactivated_at=None if fields.get("active", True) else clock.now())
     session.add(user)
     _apply(session, user, {k: v for k, v in fields.items() if k not in ("username", "active")}, actor)
-    session.flush()
     admin_audit.record(session, actor=actor, action="user.created", object_type="user", object_id=user.username,
                        after=snapshot(user), reason=reason)
     return user, temporary
 
 
-def update(session: Session, actor: str, username: str, data: dict, *, reason: str | None = None) -> User:
+def update(session: Session, actor: str, username: str, data: dict, *, reason: str | None = None,
+           known_groups: set[str] | None = None) -> User:
     """Change a user's fields; only what differs is recorded. Returns the user."""
     user = get(session, username)
-    changes = clean(session, data, creating=False)
+    changes = clean(session, data, creating=False, known_groups=known_groups)
     changes.pop("password", None)
     guard_last_admin(session, user, changes)
     before = snapshot(user)
     _apply(session, user, changes, actor)
-    session.flush()
     old, new = _diff(before, snapshot(user))
     if old or new:
         action = ("user.deactivated" if new.get("active") is False else
