@@ -128,7 +128,7 @@ HOSTILE_NEXT = ["/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "/
                 "/\\evil.example", "\\\\evil.example", "\\/evil.example", "/\\/evil.example",
                 "https://evil.example/", "http:evil.example", "javascript:alert(1)", "data:text/html,x",
                 " //evil.example", "\t//evil.example", "/\x00/evil.example", "evil.example",
-                "%2F%2Fevil.example", "/%09/evil.example".replace("%09", "\t"), "//evil.example@localhost/",
+                "%2F%2Fevil.example", "%252F%252Fevil.example", "//evil.example@localhost/",
                 "/\u3000/evil.example", "https:/\\evil.example"]
 
 
