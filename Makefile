@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app app
 
-.PHONY: setup run test bench audit clean translations
+.PHONY: setup run test bench audit clean translations screenshots
 
 setup: $(VENV)/.installed node_modules/.installed translations
 
@@ -31,6 +31,10 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# a PNG of every page for every role at 1366 and 390 px wide (SCREENSHOTS=folder, default screenshots/)
+screenshots: setup
+	$(BIN)/python -m tests.screenshots $(or $(SCREENSHOTS),screenshots)
 
 bench: setup
 	$(BIN)/python -m bench.run_all $(if $(QUICK),--quick,)

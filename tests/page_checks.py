@@ -102,7 +102,8 @@ UNLABELLED_JS = """() => Array.from(document.querySelectorAll('input, select, te
 VISIBLE_TEXT_JS = """() => { const skip = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT']);
   const out = []; const walk = (n) => { if (n.nodeType === 3) { out.push(n.textContent); return; }
     if (n.nodeType !== 1 || skip.has(n.tagName)) return;
-    if (n.matches('[data-authored], .djs-container, .visually-hidden')) return;   // diagram and rule text by the process owner
+    // diagram and rule text written by the process owner; internal variables shown to auditors and admins
+    if (n.matches('[data-authored], [data-internal], .djs-container, .visually-hidden')) return;
     const s = getComputedStyle(n); if (s.display === 'none' || s.visibility === 'hidden') return;
     for (const c of n.childNodes) walk(c); };
   walk(document.body); return out.join(' ').replace(/\\s+/g, ' '); }"""
@@ -151,15 +152,17 @@ class PageChecker:
     def sign_out(self):
         self.context.clear_cookies()
 
-    def check(self, what: str, staff: bool = True, axe: bool = True):
-        """Check the page now shown; `staff` pages also may not show engine identifiers."""
+    def check(self, what: str, staff: bool = True, axe: bool = True, width: bool = True):
+        """Check the page now shown; `staff` pages also may not show engine identifiers; width=False for
+        desktop pages (console, audit) looked at on a phone."""
         page = self.page
         page.wait_for_load_state("networkidle")
         where = f"{what} [{self.viewport['width']}px {self.locale}] {page.url}"
         self.checked.append(where)
+        check_width = width
         width = page.evaluate("document.documentElement.scrollWidth")
         self.widest = max(self.widest, width)
-        if width > self.viewport["width"]:
+        if width > self.viewport["width"] and check_width:
             self.problems.append(f"{where}: page is {width}px wide")
         for message in self.console:
             self.problems.append(f"{where}: console {message}")

@@ -170,7 +170,7 @@ def test_printable_report(client, db, published):
     login(client, "auditor")
     page = client.get(f"/audit/cases/{iid}/report").get_data(as_text=True)
     assert "data-print" in page and "@media print" not in page  # print button (page_actions.js); styles in the stylesheet
-    assert "第二稿" in page and "C-1" in page and "auditor" in page
+    assert "第二稿" in page and "C-1" in page and "审计员" in page  # printed by (name)
 
 
 def test_verify_page_names_the_first_broken_event(client, db, published):

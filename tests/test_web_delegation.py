@@ -90,15 +90,20 @@ def test_future_absence_applies_when_the_day_comes(app, client, published, db):
         clock.set_now(None)
 
 
-def test_substitute_who_may_not_do_a_task_leaves_it_in_the_queue(app, client, published, db):
+def test_substitute_who_may_not_do_a_task_leaves_it_with_its_holder_as_the_page_said(app, client, published, db):
     sales = login(client, "sales")
     task = open_task(db, start_case(sales), "draft")
     sales.post(f"/tasks/{task.id}/claim")
+    page = sales.get("/away").get_data(as_text=True)
+    assert 'value="sales_head"' in page and 'value="quality"' not in page  # only colleagues are offered
+    preview = sales.get("/away?substitute=quality").get_data(as_text=True)
+    assert "留在您处" in preview and "交给 " not in preview.split('id="handover"')[1]
+    assert "交给 业务部负责人" in sales.get("/away?substitute=sales_head").get_data(as_text=True)
     today = delegation.today().isoformat()
     sales.post("/away", data={"substitute": "quality", "starts_on": today, "ends_on": today})
     with db.session() as session:
         row = session.get(HumanTask, task.id)
-        assert row.state == "ready" and row.claimed_by is None
+        assert row.state == "claimed" and row.claimed_by == "sales"  # stays, nothing falls back to the queue
 
 
 def test_out_of_office_form_errors(client, published):
@@ -110,4 +115,3 @@ def test_out_of_office_form_errors(client, published):
     unknown = sales.post("/away", data={"substitute": "nobody", "starts_on": today.isoformat(),
                                         "ends_on": today.isoformat()})
     assert unknown.status_code == 422 and "用户不存在：nobody" in unknown.get_data(as_text=True)
-    assert 'value="nobody"' in unknown.get_data(as_text=True)

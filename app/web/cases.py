@@ -16,7 +16,7 @@ from ..services.customers import links as customer_links
 from ..services.errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from ..services.modelling.forms import load_schema
 from ..services.modelling.publishing import latest_version
-from ..services.cases import lists, summary
+from ..services.cases import away as away_service, lists, summary
 from ..services.paging import PageRequest
 from ..services.labels import Labels
 from .common import locale, me
@@ -156,6 +156,11 @@ def away():
                 return redirect(url_for("cases.away"))
             except ServiceError as exc:
                 errors[exc.details.get("field", "substitute")] = exc.message
+    chosen = (request.form.get("substitute") or request.args.get("substitute") or "").strip()
     with get_db().session() as session:
         entries = delegation.upcoming(session, user.username)
-    return render_template("away.html", entries=entries, errors=errors, form=request.form), 422 if errors else 200
+        people = away_service.candidates(session, user)
+        plan = away_service.handover(session, user, chosen or None)
+        current = entries[0].substitute if entries else ""
+    return render_template("away.html", entries=entries, errors=errors, form=request.form or request.args, people=people,
+                           plan=plan, chosen=chosen or current), 422 if errors else 200

@@ -133,20 +133,23 @@ def assign(db: Database, actor: User, task_id: str, target: str, *, kind: str) -
 
 
 def hand_over_held(session: Session, entry: Substitution) -> int:
-    """Give the substitute the open tasks the absent person holds; those the substitute may not do go
-    back to the department queue."""
+    """Give the substitute the open tasks the absent person holds; those the substitute may not do stay
+    with the absent person (the out-of-office page says so before saving; nothing falls back to the queue
+    unannounced)."""
     final, _absent = resolve_assignee(session, entry.username)
     if final == entry.username:
         return 0
     substitute = org.get_user(session, final)
     held = list(session.scalars(select(HumanTask).where(HumanTask.claimed_by == entry.username,
                                                         HumanTask.state == "claimed")))
+    moved = 0
     for task in held:
-        to = final if substitute.is_active and may_work(substitute, task) else None
-        event = "reassigned" if to else "unclaimed"
-        _hand(session, task, to, event, entry.username,
-              {"from": entry.username, "to": to, "substitute_for": entry.username, "reason": "out_of_office"})
-    return len(held)
+        if not (substitute.is_active and may_work(substitute, task)):
+            continue
+        _hand(session, task, final, "reassigned", entry.username,
+              {"from": entry.username, "to": final, "substitute_for": entry.username, "reason": "out_of_office"})
+        moved += 1
+    return moved
 
 
 def apply_due(db: Database) -> int:
