@@ -72,9 +72,11 @@ def database_refusal(exc: BaseException) -> ServiceError | None:
     if not isinstance(exc, DBAPIError):
         return None
     code = getattr(getattr(exc, "orig", None), "pgcode", None)
-    if code in ("55P03", "57014") or "lock timeout" in str(exc).lower():  # lock_not_available, query_canceled
+    text = str(exc).lower()
+    if code in ("55P03", "57014") or "lock timeout" in text or "database is locked" in text:
+        # PostgreSQL: lock_not_available, query_canceled; SQLite: the file stayed locked past its busy timeout
         return Conflict(_("The case is being changed by someone else; please try again."), code="busy")
     if isinstance(exc, InterfaceError) or exc.connection_invalidated or (
-            isinstance(exc, OperationalError) and code is None and "database is locked" not in str(exc)):
+            isinstance(exc, OperationalError) and code is None):
         return Unavailable(_("The database is not available; please try again later."))
     return None
