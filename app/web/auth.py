@@ -19,6 +19,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from .. import get_db
 from ..i18n import _
 from ..models import User
+from .safe_redirect import local_path, same_site
 from ..services.organisation import login as sign_in, signin
 
 bp = Blueprint("auth", __name__)
@@ -133,7 +134,7 @@ def login():
             http_session[SESSION_KEY] = key
             http_session.permanent = True
             login_user(LoginUser(user))
-            target = request.args.get("next", "")
+            target = local_path(request.args.get("next", ""), url_for("home.index"))
             if user.must_change_password:
                 target = url_for("account.password")
             elif not (target.startswith("/") and not target.startswith("//")):
@@ -163,7 +164,7 @@ def set_locale(code):
             with get_db().session() as session:
                 user = session.get(User, current_user.user.id)
                 user.locale = code
-    target = request.referrer or url_for("home.index")
+    target = same_site(request.referrer, request.host, url_for("home.index"))
     return redirect(target)
 
 
