@@ -5,9 +5,9 @@ import sys
 import time
 import traceback
 
-from . import common, dos, engine_throughput, history_growth, http_load, inbox_scale, memory, user_import
+from . import common, dos, engine_throughput, history_growth, http_load, inbox_scale, memory, page_times, user_import
 
-BENCHMARKS = (engine_throughput, history_growth, inbox_scale, http_load, memory, dos, user_import)
+BENCHMARKS = (engine_throughput, history_growth, inbox_scale, page_times, http_load, memory, dos, user_import)
 
 
 def main(argv=None) -> int:
