@@ -1,9 +1,11 @@
 """Completeness and overlap of numeric ranges in DMN decision tables.
 
 Input entries such as ``<= 1000``, ``1000 < ? <= 5000``, ``> 5000``, ``[0..10)`` or a plain number are
-read as intervals. For a single-input table every value must be matched by some rule (no gaps); with the
-UNIQUE hit policy (the DMN default) no value may be matched by two rules (no overlaps). Overlaps are also
-checked in multi-input tables among rules whose other input entries are identical.
+read as intervals. Every value must be matched by some rule (no gaps): in a table with several inputs, for
+each combination of the other inputs' literal entries that a rule names (rules with a wildcard there count
+for every combination; tables whose other inputs are ranges are not checked for gaps). With the UNIQUE hit
+policy (the DMN default) no input may be matched by two rules (no overlaps): two rules overlap when their
+entries meet on every input (equal, a wildcard, or ranges that intersect).
 """
 import ast
 import math
@@ -130,6 +132,7 @@ def _check_table(file_name: str, decision_id: str, table) -> list[Finding]:
         outputs = [_text(e) for e in _children(rule, "outputEntry")]
         rows.append((rule.get("id") or f"#{index}", entries, outputs))
     findings = []
+    reported: set = set()  # rule pairs already reported as overlapping (on another input)
     for col, column in enumerate(inputs):
         label = column.get("label") or _text(column, "inputExpression") or f"#{col + 1}"
         parsed = []
@@ -143,20 +146,57 @@ def _check_table(file_name: str, decision_id: str, table) -> list[Finding]:
         if not parsed or all(p[1] == ALL for p in parsed):
             continue
         base = {"decision": decision_id, "input": label}
-        if len(inputs) == 1:
-            for gap in gaps([p[1] for p in parsed]):
-                findings.append(Finding(file_name, decision_id, "dmn_gap", {**base, "range": gap.label()}))
+        for when, covered in _groups(parsed, _discrete_columns(rows, col)):
+            for gap in gaps(covered):
+                findings.append(Finding(file_name, decision_id, "dmn_gap",
+                                        {**base, "range": gap.label() + when}))
         if policy not in ("UNIQUE", "ANY"):
             continue
         for i, (rid_a, iv_a, others_a, out_a) in enumerate(parsed):
             for rid_b, iv_b, others_b, out_b in parsed[i + 1:]:
-                if others_a != others_b or (policy == "ANY" and out_a == out_b):
+                if (rid_a, rid_b) in reported or not _compatible(others_a, others_b) \
+                        or (policy == "ANY" and out_a == out_b):
                     continue
                 common = overlap(iv_a, iv_b)
                 if common is not None:
+                    reported.add((rid_a, rid_b))
                     findings.append(Finding(file_name, decision_id, "dmn_overlap",
                                             {**base, "range": common.label(), "rules": f"{rid_a}, {rid_b}"}))
     return findings
+
+
+def _discrete_columns(rows, col: int) -> bool:
+    """The other inputs hold only literals and wildcards (no ranges), so rules can be grouped by them."""
+    return all(parse_entry(e) in (None, ALL) or e.strip() in WILDCARD
+               for _rid, entries, _out in rows for i, e in enumerate(entries) if i != col)
+
+
+def _groups(parsed, discrete: bool):
+    """Per combination of the other inputs that some rule names: the intervals of every rule that applies to
+    it (a wildcard applies to all); single-input tables are one group."""
+    if not discrete:
+        return []
+    combos = dict.fromkeys(others for _rid, _iv, others, _out in parsed)
+    result = []
+    for combo in combos:
+        covered = [iv for _rid, iv, others, _out in parsed
+                   if all(o in WILDCARD or o == c for o, c in zip(others, combo))]
+        named = [c for c in combo if c not in WILDCARD]
+        if combo and not named:
+            continue  # "any other value" of the other inputs: their domain is unknown here
+        result.append((f" ({', '.join(named)})" if named else "", covered))
+    return result
+
+
+def _compatible(a: tuple, b: tuple) -> bool:
+    """Some input could match both rules on the other inputs: equal entries, a wildcard, or ranges that meet."""
+    for x, y in zip(a, b):
+        if x == y or x in WILDCARD or y in WILDCARD:
+            continue
+        ix, iy = parse_entry(x), parse_entry(y)
+        if ix is None or iy is None or overlap(ix, iy) is None:
+            return False
+    return True
 
 
 _QUESTION_MARK = re.compile(r'(\?)(?=(?:[^\'"]|[\'"][^\'"]*[\'"])*$)')  # as SpiffWorkflow's DMN engine reads "?"
