@@ -17,6 +17,7 @@ from app.services.modelling import publishing
 from app.services.organisation import org
 from bench import hostile
 from tests.process_helpers import product_sources, publish
+from tests.web_helpers import login
 
 NS = ('xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
       'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"')
@@ -245,7 +246,7 @@ def test_no_database_connection_answers_503_not_invalid_token(api, app):
     assert "token" not in response.get_json()["error"]["message"].lower()
 
 
-def test_a_case_that_cannot_be_loaded_becomes_an_incident_and_breaks_nothing_else(api, hostile_published):
+def test_a_case_that_cannot_be_loaded_becomes_an_incident_and_breaks_nothing_else(api, app, hostile_published):
     from sqlalchemy import update
     from app.models import WorkflowTask
     from app.services.cases import migration, store
@@ -264,6 +265,8 @@ def test_a_case_that_cannot_be_loaded_becomes_an_incident_and_breaks_nothing_els
     assert case["status"] == "error" and "cannot be loaded" in case["error"]["message"]
     assert staff.get("/api/v1/tasks").status_code == 200
     assert staff.get(f"/api/v1/instances/{healthy['id']}").status_code == 200
+    browser = login(app.test_client(), "process_owner")
+    assert browser.get(f"/cases/{damaged['id']}").status_code == 200  # the case page still opens
     # a new version: the migration check and the batch go on past the damaged case
     sources = publishing.SourceSet({}, {}, {})
     for name, data in hostile.all_sources().items():
