@@ -135,3 +135,23 @@ def test_an_ordinary_script_still_computes_and_the_case_goes_on(hostile_db):
         data)
     assert data["total"] == 25 and data["label"] == "    25---" and data["big"] == 2 ** 100
     assert data["caught"] is True and data["words"] == "0,1,2,3,4"
+
+
+def test_a_cycle_without_any_expression_stops_at_the_time_budget(monkeypatch):
+    """Gateways that only pass the case on to each other: no script runs, the engine itself checks."""
+    from app.engine import runner
+    from app.engine.parsing import parse_sources
+    from app.engine.specs import spec_from_dict
+    monkeypatch.setenv("STEP_TIME_BUDGET", str(BUDGET))
+    cycle = f"""<?xml version="1.0"?><bpmn:definitions {hostile._NS} id="d" targetNamespace="t">
+      <bpmn:process id="cycle" isExecutable="true"><bpmn:startEvent id="start" />
+      <bpmn:exclusiveGateway id="a" default="fa" /><bpmn:exclusiveGateway id="b" default="fb" />
+      <bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="a" />
+      <bpmn:sequenceFlow id="fa" sourceRef="a" targetRef="b" /><bpmn:sequenceFlow id="fb" sourceRef="b" targetRef="a" />
+      </bpmn:process></bpmn:definitions>""".encode()
+    [process], problems = parse_sources({"cycle.bpmn": cycle}, {})
+    began = time.monotonic()
+    with pytest.raises(runner.EngineError, match="time budget") as failed:
+        runner.start(spec_from_dict("cycle", process.spec), {})
+    assert time.monotonic() - began < BUDGET + SLACK
+    assert failed.value.element_id in ("a", "b")

@@ -64,9 +64,19 @@ def _guard(func):
     return wrapper
 
 
+def _engine_checkpoint(task) -> None:
+    """Before each element the engine runs: a cycle of gateways and events without any expression must
+    not run past the step's time budget either."""
+    try:
+        budget.check()
+    except budget.StepRefused as exc:
+        exc.element_id = exc.element_id or getattr(task.task_spec, "bpmn_id", "") or ""
+        raise
+
+
 def _run_engine(wf: BpmnWorkflow):
     wf.refresh_timers()
-    wf.do_engine_steps()
+    wf.do_engine_steps(will_complete_task=_engine_checkpoint)
     _check_case_data(wf)
 
 
