@@ -10,7 +10,7 @@ import json
 from ...engine import foreign
 from ...engine.parsing import Problem
 from ...i18n import _
-from ..organisation.org import GROUPS_FILE
+from ..organisation.org import GROUPS_FILE, lane_index
 
 FIXES = foreign.FIXES
 MESSAGES = {
@@ -93,11 +93,8 @@ def offered(problems: list[dict], warnings: list[dict]) -> list[dict]:
 def offline_lane_index() -> dict[str, str]:
     """Every lane name the organisation file knows (code, names, aliases) -> group code: used when
     diagrams are checked without a database (a pipeline's `publish --check`)."""
-    index = {}
-    for group in json.loads(GROUPS_FILE.read_text(encoding="utf-8")):
-        for name in [group["code"], group["name_zh"], group["name_en"], *(group.get("aliases") or [])]:
-            index[name.strip().lower()] = group["code"]
-    return index
+    return lane_index((g["code"], g["name_zh"], g["name_en"], g.get("aliases"))
+                      for g in json.loads(GROUPS_FILE.read_text(encoding="utf-8")))
 
 
 class FixableProblem(Problem):
