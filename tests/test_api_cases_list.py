@@ -201,3 +201,18 @@ def test_error_codes_and_language(api, licence_process, client):
     bad = sales.client.get("/api/v1/instances", query_string={"colour": "x"},
                            headers={**sales.headers, "Accept-Language": "en-GB,en;q=0.8"})
     assert bad.get_json()["error"]["message"] == "Unknown query parameter: colour"
+
+
+def test_the_users_language_when_no_header_says(api, licence_process, db):
+    from app.models import User
+    from sqlalchemy import select
+    with db.session() as session:
+        session.scalar(select(User).where(User.username == "quality")).locale = "en"
+    sales, quality = api("sales"), api("quality")
+    _start(sales, contract_no="HT-L")
+    [task] = _get(sales, "/api/v1/tasks")[1]["tasks"]
+    refused = quality.post(f"/api/v1/tasks/{task['id']}/claim").get_json()["error"]
+    assert refused["code"] == "not_member" and "you are not a member" in refused["message"]
+    chinese = quality.client.post(f"/api/v1/tasks/{task['id']}/claim",
+                                  headers={**quality.headers, "Accept-Language": "zh-CN,zh;q=0.9"}).get_json()
+    assert "you are not a member" not in chinese["error"]["message"]

@@ -276,3 +276,18 @@ def test_a_celery_worker_sends_them(api, published, db, database_url, receiver, 
     reached, log = celery_worker_until(lambda: bot.received, database_url, tmp_path, DEADLINE_CHECK_SECONDS="60")
     assert reached, log
     assert [d.state for d in _deliveries(db)] == ["delivered"]
+
+
+def test_a_cancelled_case_is_told_with_its_reason(api, published, db, receiver):
+    admin, sales = api("admin"), api("sales")
+    bot = receiver()
+    _register(admin, bot.url, types=("case.cancelled",))
+    case = _start(sales)
+    cancelled = admin.post(f"/api/v1/instances/{case['id']}/cancel", json={"reason": "客户撤销订单"})
+    assert cancelled.status_code == 200, cancelled.get_json()
+    [delivery] = _deliveries(db)
+    assert delivery.event_type == "case.cancelled"
+    webhooks.deliver_due(db)
+    payload = json.loads(bot.received[0]["body"])
+    assert payload["case"]["status"] == "cancelled" and payload["case"]["status_label"] != "cancelled"
+    assert "C-1" in payload["text"] and payload["actor"] == "admin"
