@@ -155,3 +155,23 @@ def test_a_cycle_without_any_expression_stops_at_the_time_budget(monkeypatch):
         runner.start(spec_from_dict("cycle", process.spec), {})
     assert time.monotonic() - began < BUDGET + SLACK
     assert failed.value.element_id in ("a", "b")
+
+
+def test_a_multi_instance_collection_over_the_limit_fails_before_any_instance_is_made():
+    from app.engine import runner
+    from app.engine.parsing import parse_sources
+    from app.engine.specs import spec_from_dict
+    each = f"""<?xml version="1.0"?><bpmn:definitions {hostile._NS} id="d" targetNamespace="t">
+      <bpmn:process id="each" isExecutable="true"><bpmn:startEvent id="start" />
+      <bpmn:scriptTask id="per_item"><bpmn:multiInstanceLoopCharacteristics isSequential="false">
+      <bpmn:loopDataInputRef>items</bpmn:loopDataInputRef><bpmn:inputDataItem id="item" name="item" />
+      </bpmn:multiInstanceLoopCharacteristics><bpmn:script>y = item</bpmn:script></bpmn:scriptTask>
+      <bpmn:endEvent id="end" /><bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="per_item" />
+      <bpmn:sequenceFlow id="f1" sourceRef="per_item" targetRef="end" /></bpmn:process></bpmn:definitions>""".encode()
+    [process], _problems = parse_sources({"each.bpmn": each}, {})
+    bundle = spec_from_dict("each", process.spec)
+    assert runner.is_completed(runner.start(bundle, {"items": list(range(200))}))
+    began = time.monotonic()
+    with pytest.raises(runner.EngineError, match="1,001 items, over the limit of 1,000") as failed:
+        runner.start(bundle, {"items": list(range(1001))})
+    assert failed.value.element_id == "per_item" and time.monotonic() - began < 0.5

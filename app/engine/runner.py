@@ -69,9 +69,27 @@ def _engine_checkpoint(task) -> None:
     not run past the step's time budget either."""
     try:
         budget.check()
+        _check_instance_count(task)
     except budget.StepRefused as exc:
         exc.element_id = exc.element_id or getattr(task.task_spec, "bpmn_id", "") or ""
         raise
+
+
+def _check_instance_count(task) -> None:
+    """A multi-instance element over a collection of the case data has at most MULTI_INSTANCE_LIMIT items.
+    Checked on the element before it (its instances are created as soon as the case reaches it) with the
+    data passed on; a computed loop cardinality is checked where it is evaluated (BudgetedScriptEngine)."""
+    for spec in (task.task_spec, *task.task_spec.outputs):
+        data_input = getattr(spec, "data_input", None)
+        if data_input is None or not hasattr(spec, "cardinality"):
+            continue
+        try:
+            items = data_input.get(task)
+        except Exception:  # noqa: BLE001 # nosec B112 - a missing collection fails in the engine with its own message
+            continue
+        if hasattr(items, "__len__") and len(items) > budget.cardinality_limit():
+            raise budget.StepRefused(f"the multi-instance collection has {len(items):,} items, over the limit "
+                                     f"of {budget.cardinality_limit():,}", getattr(spec, "bpmn_id", "") or "")
 
 
 def _run_engine(wf: BpmnWorkflow):
@@ -127,6 +145,7 @@ def complete(live: LiveWorkflow, task_id: str, data: dict) -> None:
     wf = live.workflow
     task = _human_task(wf, task_id)
     task.data.update(data)
+    _engine_checkpoint(task)
     task.run()
     _run_engine(wf)
     _check_depth(live)
