@@ -10,6 +10,8 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import get_db
+from ..services import paging
+from ..services.paging import PageRequest
 from ..api.models import uploaded_files
 from ..i18n import _
 from ..services.cases import migration
@@ -34,9 +36,12 @@ def owner_only(view):
 @bp.get("/")
 @owner_only
 def index(user):
+    req = PageRequest.from_args(request.args, {"name": None, "id": None}, default="name", size=10)
     with get_db().session() as session:
-        processes = versions.overview(session)
-    return render_template("console/index.html", processes=processes)
+        found = versions.overview(session)
+    key = (lambda p: p["process_id"]) if req.sort == "id" else (lambda p: (p.get("name") or p["process_id"]))
+    page = paging.from_list(found, req, key=key)
+    return render_template("console/index.html", processes=page, page=page)
 
 
 def _carried_files() -> dict[str, bytes]:
@@ -75,7 +80,8 @@ def upload(user):
     status = 422 if problems else 200
     carried = [{"name": n, "data": base64.b64encode(d).decode()} for n, d in sorted(given.items())] \
         if not results else []  # kept on the page until they are published
-    return render_template("console/index.html", processes=processes, problems=problems, results=results,
+    page = paging.from_list(processes, PageRequest(size=len(processes) or 1, sort="name"))
+    return render_template("console/index.html", processes=page, page=page, problems=problems, results=results,
                            checked=sorted(files), action="publish" if publish else "validate",
                            warnings=review["warnings"], offered=review["fixes"], chosen=fixes, carried=carried,
                            process_id=request.form.get("process_id") or ""), status
