@@ -62,7 +62,9 @@ def test_commitment_timer_ends_with_the_case(desk):
     assert desk.case(iid).status == "completed"
     with desk.db.session() as session:
         assert session.scalar(select(Timer.state).where(Timer.instance_id == iid)) == "cancelled"
-    assert desk.fire_at(datetime(2025, 10, 30)) == 0
+    [followup] = desk.children(iid)  # the follow-up calls' timer is the only one left to fire
+    assert desk.fire_at(datetime(2025, 10, 30)) == 1 and "first_call" in desk.open_tasks(followup.id)
+    assert desk.open_tasks(iid) == {} and desk.case(iid).status == "completed"
 
 
 @pytest.mark.parametrize("created, due", [

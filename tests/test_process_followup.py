@@ -140,3 +140,18 @@ def test_delivery_follow_up_is_started_by_sales_and_bad_input_starts_nothing(car
     fid = care.followup(customer="长沙钻探设备厂", service_type="delivery", delivered_as_required=True)
     assert care.customer("长沙钻探设备厂") is not None
     assert care.case(fid).case_data["service_type"] == "delivery"
+
+
+def test_a_repair_closed_by_remote_guidance_starts_a_follow_up(care):
+    """PROCESSES.md §6: a repair closed after remote guidance is followed up too."""
+    from tests.repair_helpers import RepairDesk
+    desk = RepairDesk(care.db)
+    iid = desk.open_repair()
+    desk.step(iid, "first_reply")
+    desk.step(iid, "triage", remote_fixable=True)
+    desk.steps(iid, "remote_guidance", "customer_confirms_remote")
+    assert care.case(iid).status == "completed"
+    [child] = care.children(iid)
+    assert child.process_id == "customer_followup" and child.case_data["service_type"] == "repair"
+    assert child.case_data["source_case"] == care.case(iid).business_key
+    assert child.case_data["customer_id"] == care.customer("Hanse Werkzeuge GmbH").id

@@ -58,7 +58,7 @@ def _check_unique(session: Session, name: str, own_id: int | None = None) -> Non
     other = session.scalar(select(Customer).where(Customer.name_key == name_key(name)))
     if other is not None and other.id != own_id:
         raise ValidationFailed(_("A customer named %(name)s already exists.", name=other.name),
-                               {"name": _("A customer with this name already exists.")}, code="duplicate")
+                               {"name": _("A customer with this name already exists.")})
 
 
 def create(session: Session, actor: str | None, fields: dict, *, source_instance: int | None = None) -> Customer:
