@@ -24,7 +24,11 @@ Rules (README and service docstrings):
              process owners, auditors and the administrator
 - AUDITOR    the audit workspace
 - OWNER      the process owner console and model API
-- ADMIN      the system administrator's pages and APIs
+- ADMIN      the system administrator's pages and APIs (people, departments, settings, calendar,
+             webhooks and service accounts); a user they act on is a throw-away user of the world
+- TRAIL      the administrative audit trail: administrators and auditors
+- SELF       a user record through the API: the user (here `sales`) and administrators; others are told
+             "no such user" (404), so they cannot tell who exists
 - KEEPER     Sales keeps the customer files and their contact register (members and heads of sales)
 """
 import io
@@ -41,7 +45,8 @@ from app.migrate import upgrade
 from app.models import HumanTask, ProcessVersion
 from app.services.audit import case_search
 from app.services.cases import drafts, instances, tasks
-from app.services.organisation import org
+from app.services.organisation import org, signin
+from app.web.auth import SESSION_KEY
 from app.services.modelling import publishing
 from conftest import FIXTURES
 
@@ -58,7 +63,7 @@ RULES = {
     "TASK_READ": WORKERS | {"auditor"}, "HOLDER": {"member:sales"}, "HOLDER_HEAD": WORKERS,
     "HEAD": {"head:sales"}, "ANY_HEAD": {"head:sales", "head:quality"},
     "CASE_READ": WORKERS | {"process_owner", "auditor", "admin"}, "AUDITOR": {"auditor"}, "OWNER": {"process_owner"},
-    "ADMIN": {"admin"}, "MODELLER": {"process_owner", "admin"}, "OPERATOR": {"process_owner", "admin"},
+    "ADMIN": {"admin"}, "TRAIL": {"admin", "auditor"}, "SELF": {"member:sales", "admin"}, "MODELLER": {"process_owner", "admin"}, "OPERATOR": {"process_owner", "admin"},
     "KEEPER": {"member:sales", "head:sales"},
 }
 START = {"case_no": "P-1", "amount": "5", "rounds": "0", "customer": "ACME"}
@@ -166,7 +171,83 @@ TABLE = [
     ("api.publish_drafts", "POST", "OWNER", None, {}),
     ("api.migration_dry_run", "POST", "OWNER", None, {}),
     ("api.migrate", "POST", "OWNER", None, {"instance_ids": []}),
+    # own account: bodies that change nothing (same password, no token)
+    ("account.password", "GET", "SIGNED_IN", None, None),
+    ("account.password", "POST", "SIGNED_IN", None, {"current_password": "demo", "new_password": "demo",
+                                                      "repeat_password": "demo"}),
+    ("account.tokens", "GET", "SIGNED_IN", None, None),
+    ("account.tokens", "POST", "SIGNED_IN", None, {}),
+    ("account.reset", "GET", "PUBLIC", None, None),
+    ("account.reset", "POST", "PUBLIC", None, {}),
+    ("search.results", "GET", "SIGNED_IN", None, None),
+    ("api.list_instances", "GET", "SIGNED_IN", None, None),
+    ("api.calendar_year", "GET", "SIGNED_IN", None, None, {"year": 2026}),
+    ("api.my_tokens", "GET", "SIGNED_IN", None, None),
+    ("api.revoke_my_token", "DELETE", "SIGNED_IN", None, None),
+    ("api.change_my_password", "POST", "SIGNED_IN", None, {"current_password": "demo", "new_password": "demo"}),
+    ("api.get_user", "GET", "SELF", None, None, {"username": "sales"}),
+    ("api.admin_audit_events", "GET", "TRAIL", None, None),
+    ("admin.trail", "GET", "TRAIL", None, None),
+    # administration: invalid or empty input, unknown objects, or the throw-away user
+    ("admin.index", "GET", "ADMIN", None, None),
+    ("admin.settings_page", "GET", "ADMIN", None, None),
+    ("admin.user_list", "GET", "ADMIN", None, None),
+    ("admin.user_new", "GET", "ADMIN", None, None),
+    ("admin.user_new", "POST", "ADMIN", None, {}),
+    ("admin.user_edit", "GET", "ADMIN", None, None),
+    ("admin.user_edit", "POST", "ADMIN", None, {"display_name": "Matrix"}),
+    ("admin.user_active", "POST", "ADMIN", None, {"active": "1"}),
+    ("admin.user_password", "POST", "ADMIN", None, {"method": "link"}),
+    ("admin.user_token_revoke", "POST", "ADMIN", None, {}),
+    ("admin.user_export", "GET", "ADMIN", None, None, {"kind": "csv"}),
+    ("admin.user_import_page", "GET", "ADMIN", None, None),
+    ("admin.user_import_page", "POST", "ADMIN", None, {}),
+    ("admin.group_list", "GET", "ADMIN", None, None),
+    ("admin.group_list", "POST", "ADMIN", None, {}),
+    ("admin.group_edit", "GET", "ADMIN", None, None),
+    ("admin.group_edit", "POST", "ADMIN", None, {}),
+    ("admin.group_delete", "POST", "ADMIN", None, {}),
+    ("admin.group_members", "POST", "ADMIN", None, {"username": "matrix_target", "action": "add"}),
+    ("admin_calendar.calendar_page", "GET", "ADMIN", None, None),
+    ("admin_calendar.add_company_day", "POST", "ADMIN", None, {"date": "", "kind": "", "name": ""}),
+    ("admin_calendar.remove_company_day", "POST", "ADMIN", None, {}),
+    ("admin_calendar.import_schedule", "POST", "ADMIN", None, {"schedule": ""}),
+    ("admin_calendar.working_hours", "POST", "ADMIN", None, {"start": "", "end": ""}),
+    ("integration.webhook_list", "GET", "ADMIN", None, None),
+    ("integration.webhook_list", "POST", "ADMIN", None, {}),
+    ("integration.webhook_active", "POST", "ADMIN", None, {}),
+    ("integration.webhook_log", "GET", "ADMIN", None, None),
+    ("integration.resend", "POST", "ADMIN", None, {}),
+    ("integration.account_list", "GET", "ADMIN", None, None),
+    ("integration.account_list", "POST", "ADMIN", None, {}),
+    ("integration.revoke", "POST", "ADMIN", None, {}),
+    ("api.list_users", "GET", "ADMIN", None, None),
+    ("api.create_user", "POST", "ADMIN", None, {}),
+    ("api.change_user", "PATCH", "ADMIN", None, {"display_name": "Matrix"}),
+    ("api.reset_password", "POST", "ADMIN", None, {}),
+    ("api.user_tokens", "GET", "ADMIN", None, None),
+    ("api.revoke_user_token", "DELETE", "ADMIN", None, None),
+    ("api.export_users", "GET", "ADMIN", None, None),
+    ("api.import_users", "POST", "ADMIN", None, {}),
+    ("api.list_groups", "GET", "ADMIN", None, None),
+    ("api.create_group", "POST", "ADMIN", None, {}),
+    ("api.get_group", "GET", "ADMIN", None, None),
+    ("api.change_group", "PATCH", "ADMIN", None, {}),
+    ("api.delete_group", "DELETE", "ADMIN", None, None),
+    ("api.put_calendar_year", "PUT", "ADMIN", None, {}, {"year": 2026}),
+    ("api.list_webhooks", "GET", "ADMIN", None, None),
+    ("api.create_webhook", "POST", "ADMIN", None, {}),
+    ("api.get_webhook", "GET", "ADMIN", None, None),
+    ("api.change_webhook", "PATCH", "ADMIN", None, {}),
+    ("api.webhook_deliveries", "GET", "ADMIN", None, None),
+    ("api.resend_delivery", "POST", "ADMIN", None, {}),
+    ("api.list_service_accounts", "GET", "ADMIN", None, None),
+    ("api.create_service_account", "POST", "ADMIN", None, {}),
+    ("api.revoke_service_account", "POST", "ADMIN", None, {}),
+    ("api.post_message", "POST", "ADMIN", None, {}),  # service accounts with a scope, or administrators
 ]
+# refusals of these answer "not found", so that an outsider cannot tell whether the object exists
+HIDDEN_AS_NOT_FOUND = {"api.get_user"}
 
 
 class World:
@@ -181,6 +262,7 @@ class World:
         self.db = self.app.extensions["db"]
         with self.db.session() as session:
             org.seed_demo(session)
+            org.create_user(session, "matrix_target", "demo", groups=["finance"])  # administration acts on
             publishing.publish(session, publishing.collect_paths([FIXTURES / "basic"], None), "tester")
             self.version_id = session.scalar(select(ProcessVersion.id))
         self.instance_id, self.task_id = self.new_case()
@@ -216,7 +298,7 @@ class World:
         values = {"task_id": task_id, "instance_id": iid, "process_id": "loop_review",
                   "attachment_id": self.attachment, "version_id": self.version_id, "version": 1,
                   "search_id": self.new_search() if fresh == "search" else 0, "fmt": "csv", "code": "en",
-                  "file_name": "loop_review.bpmn", "name": "loop_review.bpmn", "username": "sales",
+                  "file_name": "loop_review.bpmn", "name": "loop_review.bpmn", "username": "matrix_target",
                   "group_code": "sales"}
         package, filename = {"static": (None, "app.css"),
                              "vendor": ("bpmn-js", "bpmn-viewer.production.min.js")}.get(endpoint, (None, None))
@@ -243,9 +325,16 @@ class World:
                                    content_type="multipart/form-data")
             return client.open(url, method=method, headers=headers, json=body)
         if username:
-            with client.session_transaction() as session:
-                session["_user_id"], session["_fresh"] = username, True
+            self.sign_in_page(client, username)
         return client.open(url, method=method, data=body)
+
+    def sign_in_page(self, client, username: str):
+        """A page session as after signing in (a live server-side sign-in session), without the password
+        hashing of the sign-in form."""
+        with self.db.session() as session:
+            key = signin.start_session(session, org.get_user(session, username), "127.0.0.1")
+        with client.session_transaction() as http:
+            http["_user_id"], http["_fresh"], http[SESSION_KEY] = username, True, key
 
 
 def _placeholder(rule, name: str):
@@ -285,10 +374,12 @@ def test_the_table_covers_every_route(world):
 def test_a_route_registered_later_is_found_without_an_expectation(tmp_path):
     from flask import Blueprint
     app = create_app(Config(DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}", TESTING=True))
+    before = routes(app)
     extra = Blueprint("later", __name__, url_prefix="/later")
     extra.add_url_rule("/<int:thing_id>", "thing", lambda thing_id: "", methods=["GET", "DELETE"])
     app.register_blueprint(extra)
-    assert routes(app) - {(e, m) for e, m, *_ in TABLE} == {("later.thing", "GET"), ("later.thing", "DELETE")}
+    assert routes(app) - before - {(e, m) for e, m, *_ in TABLE} == {("later.thing", "GET"),
+                                                                      ("later.thing", "DELETE")}
 
 
 def test_every_route_and_role_is_allowed_or_refused_as_the_rules_say(world):
@@ -297,11 +388,12 @@ def test_every_route_and_role_is_allowed_or_refused_as_the_rules_say(world):
         for role in ROLES:
             response = world.request(role, endpoint, method, fresh, body, *extra)
             label = f"{method} {endpoint} as {role}: {response.status_code}"
+            refused = denied(response) or (endpoint in HIDDEN_AS_NOT_FOUND and response.status_code == 404)
             if response.status_code >= 500:
                 errors.append(label)
-            elif role in RULES[rule] and denied(response):
+            elif role in RULES[rule] and refused:
                 unexpected_denials.append(label)
-            elif role not in RULES[rule] and not denied(response):
+            elif role not in RULES[rule] and not refused:
                 unexpected_allows.append(label)
     assert unexpected_allows == []
     assert unexpected_denials == []
@@ -312,14 +404,12 @@ def test_bulk_claim_only_claims_what_the_user_may_work(world):
     for role, expected in (("member:finance", None), ("auditor", None), ("member:sales", "sales")):
         _iid, task_id = world.new_case()
         client = world.app.test_client()
-        with client.session_transaction() as session:
-            session["_user_id"], session["_fresh"] = ROLES[role], True
+        world.sign_in_page(client, ROLES[role])
         assert client.post("/queue/bulk", data={"action": "claim", "task_id": task_id}).status_code == 302
         with world.db.session() as session:
             assert session.get(HumanTask, task_id).claimed_by == expected, role
     _iid, task_id = world.new_case()
     client = world.app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"], session["_fresh"] = "sales", True
+    world.sign_in_page(client, "sales")
     refused = client.post("/queue/bulk", data={"action": "reassign", "task_id": task_id, "assignee": "sales"})
     assert refused.status_code == 403  # members may not reassign, in bulk either

@@ -131,4 +131,4 @@ def where_it_went(instance_id: int) -> Markup:
         text = _("Case %(case)s is now with %(where)s.", case="@CASE@", where=_(", ").join(holders))
     else:
         text = _("Case %(case)s is completed.", case="@CASE@")
-    return Markup("{} {}").format(_("Task completed."), Markup(escape(text)).replace("@CASE@", link))
+    return Markup("{} {}").format(_("Task completed."), escape(text).replace("@CASE@", link))
