@@ -80,10 +80,10 @@ ERROR_CODES = {
     "bad_data": "the fields to change are not a JSON object",
     "bad_ids": "instance_ids is not a list of case numbers",
     "reason_required": "a reason (text) is needed",
-    "token_revoked": "the token was revoked, expired or its account deactivated",
-    "password_change_required": "a temporary password must be changed first",
-    "wrong_password": "the current password is wrong",
-    "same_password": "the new password must differ from the current one",
+    "token_revoked": "the token was revoked, expired or its account deactivated",  # nosec B105 # message text
+    "password_change_required": "a temporary password must be changed first",  # nosec B105 # message text
+    "wrong_password": "the current password is wrong",  # nosec B105 # message text
+    "same_password": "the new password must differ from the current one",  # nosec B105 # message text
     "directory_account": "the password is kept in the company directory",
     "reset_link_invalid": "the password link is not valid any more",
     "last_admin": "the last active administrator keeps the role",

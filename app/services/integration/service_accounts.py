@@ -19,7 +19,7 @@ from ..audit import admin_audit
 from ..errors import Forbidden, NotFound, ServiceError, ValidationFailed
 from ..organisation.org import hash_password
 
-TOKEN_PREFIX = "wfsa_"
+TOKEN_PREFIX = "wfsa_"  # nosec B105 # the visible prefix of generated tokens, not a secret
 SCOPE_KINDS = ("start", "read", "messages")
 USERNAME_PREFIX = "svc-"
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,60}$")

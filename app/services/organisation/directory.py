@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 DEFAULTS = {
     "LDAP_URL": "",
     "LDAP_BIND_DN": "",
-    "LDAP_BIND_PASSWORD": "",
+    "LDAP_BIND_PASSWORD": "",  # nosec B105 # empty: no directory unless configured
     "LDAP_USER_BASE": "",
     "LDAP_USER_FILTER": "(&(objectClass=person)(uid={username}))",
     "LDAP_GROUP_BASE": "",
