@@ -216,3 +216,12 @@ def test_the_users_language_when_no_header_says(api, licence_process, db):
     chinese = quality.client.post(f"/api/v1/tasks/{task['id']}/claim",
                                   headers={**quality.headers, "Accept-Language": "zh-CN,zh;q=0.9"}).get_json()
     assert "you are not a member" not in chinese["error"]["message"]
+
+
+def test_event_times_carry_their_offset(api, licence_process):
+    sales = api("sales")
+    case = _start(sales, "loop_review", case_no="C-EV", amount=1, rounds=0)  # its draft step has a due time
+    events = sales.get(f"/api/v1/instances/{case['id']}/events").get_json()["events"]
+    stamps = [(e["type"], k, v) for e in events for k, v in (e["data"] or {}).items() if k.endswith("_at") and v]
+    assert ("task_ready", "due_at") in [(t, k) for t, k, _v in stamps]
+    assert all(ISO_WITH_OFFSET.match(v) for _t, _k, v in stamps)

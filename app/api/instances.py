@@ -1,3 +1,5 @@
+import re
+
 from flask import g
 
 from .. import get_db
@@ -42,5 +44,17 @@ def get_instance(user, instance_id):
 def events(user, instance_id):
     with get_db().session() as session:
         hide = masking.masker(session, user, _visible(session, user, instance_id))
-        return {"events": [audit.as_dict(e) | {"data": hide(e.data)}
+        return {"events": [audit.as_dict(e) | {"data": _with_offsets(hide(e.data))}
                            for e in audit.events_for(session, instance_id)]}
+
+
+_NAIVE_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?$")
+
+
+def _with_offsets(data):
+    """The system's own times in an event (`…_at`, stored as naive UTC text) with their offset, as every
+    time the API writes; the event as stored (and hashed) is unchanged."""
+    if not isinstance(data, dict):
+        return data
+    return {k: v + "+00:00" if k.endswith("_at") and isinstance(v, str) and _NAIVE_STAMP.match(v) else v
+            for k, v in data.items()}
