@@ -147,6 +147,13 @@ def test_process_owner_console(site, checker):
     page.click("#validate")
     page.wait_for_function("document.getElementById('editor-status').textContent.length > 0")
     c.check("console editor after validation", staff=False)
+    page.click("#file-list button:has-text('complaint_intake.schema.json')")
+    page.wait_for_selector("#form-preview [data-field=channel] select")  # the task page's own renderer
+    assert page.locator("#form-preview [data-field=reported_to_marketing_head] input[type=radio]").count() == 2
+    page.locator("#form-text").press("End")
+    page.locator("#form-text").type(" ")
+    page.locator("#file-list button", has_text="•").first.wait_for()  # the unsaved file is marked
+    c.check("console form preview with an unsaved change", staff=False)
     page.goto("/console/complaint_handling/migrate")
     c.check("console migration", staff=False)
 

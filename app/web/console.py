@@ -4,6 +4,7 @@ The editors in the browser talk to the JSON API (/api/v1/models/...) with the pa
 token; these views render the pages and handle the plain HTML forms (upload, migration).
 """
 import base64
+import json
 from functools import wraps
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
@@ -15,9 +16,10 @@ from ..services.paging import PageRequest
 from ..api.models import uploaded_files
 from ..i18n import _
 from ..services.cases import migration
-from ..services.modelling import model_drafts, model_files, versions
+from ..services.modelling import formfields, model_drafts, model_files, versions
 from ..services.errors import PublishRefused, ServiceError
 from ..services.organisation.org import group_index
+from .common import locale
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -134,3 +136,18 @@ def migrate(user, process_id):
 @owner_only
 def process(user, process_id):
     return redirect(url_for("console.edit", process_id=process_id))
+
+
+@bp.post("/form-preview")
+@owner_only
+def form_preview(user):
+    """A form's JSON Schema (request body) rendered exactly as the task page renders it (the field()
+    macro): selects stay selects, 是/否 stays 是/否."""
+    try:
+        schema = json.loads(request.get_data(as_text=True) or "null")
+    except ValueError:
+        schema = None
+    if not isinstance(schema, dict):
+        return render_template("console/_form_preview.html", fields=[], title="", invalid=True), 422
+    return render_template("console/_form_preview.html", fields=formfields.fields(schema, locale()),
+                           title=formfields.split_label(str(schema.get("title") or ""), locale()), invalid=False)

@@ -24,7 +24,18 @@ const bpmn = new window.BpmnJS({ container: "#bpmn-canvas", moddleExtensions: { 
 createPanel(bpmn, $("#bpmn-props"), { t });
 const dmn = new window.DmnJS({ container: "#dmn-canvas", common: { additionalModules: [translateModule] } });
 const formText = $("#form-text");
-formText.addEventListener("input", () => renderPreview($("#form-preview"), formText.value, T));
+formText.addEventListener("input", () => { renderPreview($("#form-preview"), formText.value, T); markDirty(); });
+// an edit marks the open file as unsaved at once (• in the file list) until the draft is saved
+function markDirty() {
+  if (!state.current || state.dirty.has(state.current)) return;
+  state.dirty.add(state.current);
+  renderFileList();
+}
+bpmn.on("commandStack.changed", markDirty);
+dmn.on("views.changed", () => {
+  const viewer = dmn.getActiveViewer();
+  if (viewer && !viewer.__dirtyHook) { viewer.__dirtyHook = true; viewer.on("commandStack.changed", markDirty); }
+});
 
 const kind = (name) => (name.endsWith(".dmn") ? "dmn" : name.endsWith(".json") ? "form" : "bpmn");
 

@@ -1,10 +1,14 @@
 // A small properties panel for the extension properties this product uses: lane, form, due time,
 // head only, scripts, decision, timer expressions, conditions and documentation.
 const SPIFF_KEYS = {
-  "bpmn:UserTask": ["formJsonSchemaFilename", "dueIn", "headOnly", "excludeActorsFrom", "notStarter"],
-  "bpmn:ManualTask": ["formJsonSchemaFilename", "dueIn", "headOnly"],
-  "bpmn:StartEvent": ["formJsonSchemaFilename", "businessKey", "customerField"],
+  "bpmn:UserTask": ["formJsonSchemaFilename", "dueIn", "headOnly", "escalateTo", "recordActorAs", "excludeActorsFrom",
+                    "notStarter", "refuseWhen", "refuseMessage", "startsProcess", "startsProcessData", "messageForm",
+                    "amendmentField", "caseDeadlineField"],
+  "bpmn:ManualTask": ["formJsonSchemaFilename", "dueIn", "headOnly", "escalateTo", "recordActorAs"],
+  "bpmn:StartEvent": ["formJsonSchemaFilename", "businessKey", "customerField", "starterGroups", "summaryFields",
+                      "contactFields", "standing", "calledOnly", "uniqueBusinessKey", "caseDeadlineField"],
 };
+const FLAGS = ["headOnly", "notStarter", "calledOnly", "uniqueBusinessKey"];
 const TIMER_KINDS = ["timeDuration", "timeDate", "timeCycle"];
 
 export function createPanel(modeler, container, options) {
@@ -112,7 +116,7 @@ export function createPanel(modeler, container, options) {
     container.append(field(t("Documentation"), doc ? doc.text : "", (v) => modeling.updateProperties(element, {
       documentation: v ? [moddle.create("bpmn:Documentation", { text: v })] : [] }), { multiline: true, name: "documentation" }));
     for (const key of SPIFF_KEYS[type] || []) {
-      if (key === "headOnly" || key === "notStarter") {
+      if (FLAGS.includes(key)) {
         const box = document.createElement("input");
         box.type = "checkbox";
         box.dataset.prop = key;
@@ -123,6 +127,13 @@ export function createPanel(modeler, container, options) {
         container.append(field(t(key), getSpiff(bo, key), (v) => setSpiff(element, key, v),
           { list: key === "formJsonSchemaFilename" ? "form-files" : null, name: key }));
       }
+    }
+    // any other product property the diagram carries on this element stays editable too
+    const known = new Set(SPIFF_KEYS[type] || []);
+    const props = extOf(bo, "spiffworkflow:Properties");
+    for (const prop of (props ? props.get("properties") : [])) {
+      if (known.has(prop.name)) continue;
+      container.append(field(t(prop.name), prop.value, (v) => setSpiff(element, prop.name, v), { name: prop.name }));
     }
     if (type === "bpmn:ScriptTask") {
       container.append(field(t("Script (Python)"), bo.script, (v) => modeling.updateProperties(element, { script: v, scriptFormat: bo.scriptFormat || "python" }), { multiline: true, name: "script" }));
