@@ -14,7 +14,7 @@ import pytest
 from ldap3 import MODIFY_ADD, MODIFY_DELETE, Connection, Server
 from sqlalchemy import select
 
-from app.models import AdminAuditEvent
+from app.models import AdminAuditEvent, AuditEvent, HumanTask
 from app.services.organisation import org
 from tests.conftest import unavailable
 from tests.web_helpers import login
@@ -182,3 +182,24 @@ def test_an_unreachable_directory_refuses_the_sign_in_without_an_error_page(ldap
     response = ldap_app.test_client().post("/login", data={"username": "wang.fang", "password": PASSWORDS["wang.fang"]})
     assert response.status_code == 401
     login(ldap_app.test_client(), "quality", "demo")
+
+
+def test_tasks_go_back_when_the_directory_moves_a_person_out_of_the_department(ldap_app, api, db, directory,
+                                                                               published):
+    sales = api("sales")
+    assert sales.post("/api/v1/processes/loop_review/instances",
+                      json={"data": {"case_no": "L-1", "amount": 5, "rounds": 0, "customer": "ACME"}}).status_code == 201
+    wang = api("wang.fang", PASSWORDS["wang.fang"])
+    [draft] = wang.get("/api/v1/tasks").get_json()["tasks"]
+    assert wang.post(f"/api/v1/tasks/{draft['id']}/claim").status_code == 200
+    _set_membership(directory, "wf-sales", "wang.fang", present=False)
+    try:
+        login(ldap_app.test_client(), "wang.fang", PASSWORDS["wang.fang"])
+        with db.session() as session:
+            task = session.get(HumanTask, draft["id"])
+            assert task.state == "ready" and task.claimed_by is None
+            back = session.scalars(select(AuditEvent).where(AuditEvent.task_id == draft["id"],
+                                                            AuditEvent.event_type == "unclaimed")).one()
+            assert back.actor == "directory" and back.data["from"] == "wang.fang"
+    finally:
+        _set_membership(directory, "wf-sales", "wang.fang", present=True)

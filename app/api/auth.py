@@ -11,6 +11,7 @@ from .. import get_db
 from ..extensions import csrf
 from ..i18n import _
 from ..services.integration import service_accounts
+from ..services.cases import staff
 from ..services.organisation import login, signin
 from ..services.errors import Forbidden, Unauthorized
 from . import bp
@@ -41,6 +42,7 @@ def token():
         if user is None:
             raise Unauthorized(_("Wrong username or password."))
         text = issue_token(session, user, str(body.get("name") or "")[:200])
+        staff.after_sign_in(session, user)
     max_age = current_app.config["API_TOKEN_MAX_AGE"]
     return {"token": text, "token_type": AUTH_SCHEME, "expires_in": max_age, "username": user.username,
             "id": g.api_token_id, "must_change_password": user.must_change_password}

@@ -20,6 +20,7 @@ from .. import get_db
 from ..i18n import _
 from ..models import User
 from .safe_redirect import local_path, same_site
+from ..services.cases import staff
 from ..services.organisation import login as sign_in, signin
 
 bp = Blueprint("auth", __name__)
@@ -125,6 +126,7 @@ def login():
                 if chosen in ("zh", "en") and user.locale != chosen:
                     user.locale = chosen  # a language picked on the sign-in page becomes the user's setting
                 key = signin.start_session(session, user, request.remote_addr)
+                staff.after_sign_in(session, user)
         if user is None:
             error = _("Wrong username or password.")
         else:

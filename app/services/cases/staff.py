@@ -37,3 +37,11 @@ def apply_import(session: Session, actor: str, rows: list) -> user_import.Report
     for user in changed:
         release_unworkable(session, user, actor, "user_deactivated" if not user.is_active else "user_changed")
     return report
+
+
+def after_sign_in(session: Session, user: User) -> int:
+    """A directory user's departments follow the directory at sign-in: held tasks they may no longer do go
+    back to the queues."""
+    if user.auth_source != "ldap":
+        return 0
+    return release_unworkable(session, user, "directory", "user_changed")
