@@ -1,7 +1,5 @@
 """Administration API: users (/users), departments (/groups), the signed-in user's password and tokens
 (/me/...), the administrative audit trail (/admin-audit). Thin: services in app/services/organisation."""
-from urllib.parse import urlencode
-
 from flask import Response, g, request
 
 from .. import get_db
@@ -12,22 +10,10 @@ from ..services.errors import Forbidden, NotFound, ServiceError
 from ..services.organisation import groups, signin, user_import, users
 from . import bp, openapi_admin  # noqa: F401  (the routes' OpenAPI description)
 from .auth import issue_token, require_user
-from .util import count_arg, flag, json_body
+from .util import flag, json_body, next_link, page_args
 
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8",
                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-
-
-def _page() -> tuple[int, int]:
-    return max(1, count_arg("limit", 50, 200)), count_arg("offset", 0, 10**9)
-
-
-def _next(limit: int, offset: int, total: int) -> str | None:
-    """The URL of the next page with the same filters, or None on the last page."""
-    if offset + limit >= total:
-        return None
-    args = request.args.to_dict(flat=True) | {"limit": str(limit), "offset": str(offset + limit)}
-    return request.base_url + "?" + urlencode(args)
 
 
 def _user_or_404(session, actor, username):
@@ -39,13 +25,13 @@ def _user_or_404(session, actor, username):
 @bp.get("/users")
 @require_user(role="admin")
 def list_users(actor):
-    limit, offset = _page()
+    limit, offset = page_args()
     found = users.query(q=request.args.get("q", ""), group=request.args.get("group", ""),
                         role=request.args.get("role", ""), active=flag("active"))
     with get_db().session() as session:
         total = users.count(session, found)
         items = [users.as_dict(u) for u in session.scalars(found.limit(limit).offset(offset))]
-    return {"users": items, "total": total, "next": _next(limit, offset, total)}
+    return {"users": items, "total": total, "next": next_link(limit, offset, total)}
 
 
 @bp.post("/users")
@@ -221,10 +207,10 @@ def admin_audit_events(actor):
     """The administrative audit trail, newest first (auditors and administrators)."""
     if not (actor.has_role("auditor") or actor.has_role("admin")):
         raise Forbidden(_("This needs the %(role)s role.", role="auditor"))
-    limit, offset = _page()
+    limit, offset = page_args()
     found = admin_audit.query(object_type=request.args.get("object_type"), object_id=request.args.get("object_id"),
                               actor=request.args.get("actor"), action=request.args.get("action"))
     with get_db().session() as session:
         total = users.count(session, found)
         return {"events": [admin_audit.as_dict(e) for e in session.scalars(found.limit(limit).offset(offset))],
-                "total": total, "next": _next(limit, offset, total)}
+                "total": total, "next": next_link(limit, offset, total)}
