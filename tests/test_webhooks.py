@@ -157,7 +157,7 @@ def test_deliveries_are_written_with_the_event_and_signed(api, published, db, re
     with pytest.raises(Exception):
         Webhook(hook["secret"]).verify(tampered, bot.received[0]["headers"])
     ready = next(json.loads(g["body"]) for g in bot.received if json.loads(g["body"])["type"] == "task.ready")
-    assert ready["type_label"] == "任务就绪" or ready["type_label"]
+    assert ready["type_label"] == "任务待办"
     assert ready["case"]["process_name"] == "测试评审循环" and ready["case"]["business_key"] == "C-1"
     assert ready["case"]["status"] == "running" and ready["case"]["status_label"] == "进行中"
     assert ready["task"]["element_id"] == "draft" and ready["task"]["title"] == "起草"
