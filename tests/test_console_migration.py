@@ -105,7 +105,9 @@ def test_dry_run_names_cases_whose_current_task_was_removed_or_changed(db, tmp_p
     at_approve = instances.start_instance(db, "complaint_comp", {"case_no": "B", "amount": 10}, "sales")
     _complete(db, "sales", at_approve, "intake")
     v2 = _copy(tmp_path)
-    _edit(v2 / "complaint_comp.bpmn", 'id="approve" name="审批"', 'id="approve" name="审批(新)"')
+    _edit(v2 / "complaint_comp.bpmn", 'id="approve" name="审批">\n      <bpmn:extensionElements>\n        <spiffworkflow:properties>',
+          'id="approve" name="审批(新)">\n      <bpmn:extensionElements>\n        <spiffworkflow:properties>\n'
+          '          <spiffworkflow:property name="headOnly" value="true" />')  # a new rule, not only a new name
     _publish_dir(db, v2)
     v3 = _copy(tmp_path, "v3")  # the intake step is dropped: start leads straight to the decision
     _edit(v3 / "complaint_comp.bpmn", "<bpmn:flowNodeRef>intake</bpmn:flowNodeRef>", "")

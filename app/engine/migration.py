@@ -14,6 +14,8 @@ from .state import LiveWorkflow
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 # attributes that change when flows around an element change; re-prediction after the move handles them
 FLOW_ATTRIBUTES = {"inputs", "outputs"}
+# a new name or documentation of a waiting task is no reason to keep its cases on the old version
+LABEL_ATTRIBUTES = {"bpmn_name", "documentation"}
 
 
 def _element(spec) -> dict:
@@ -59,7 +61,7 @@ def _blockers_in(workflow, diff) -> list[dict]:
             reasons.append({"code": "history_removed", **_ids(task)})
     for task in filter_tasks(diff.changed, state=ACTIVE):
         spec_diff_attrs = _changed_attributes(task, diff)
-        if spec_diff_attrs - FLOW_ATTRIBUTES:
+        if spec_diff_attrs - FLOW_ATTRIBUTES - LABEL_ATTRIBUTES:
             reasons.append({"code": "current_changed", **_ids(task), "attributes": sorted(spec_diff_attrs)})
     return reasons
 
