@@ -29,6 +29,8 @@ run: setup
 	$(FLASK) start-standing
 	PORT=$(PORT) $(FLASK) serve --port $(PORT)
 
+# the suite runs on every core (pytest-xdist); a file's tests stay on one worker (its servers, queues, browsers)
+PYTEST_ARGS ?= -n auto --dist loadfile
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
