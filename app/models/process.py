@@ -51,6 +51,8 @@ class ProcessInstance(Base):
     parent_instance_id: Mapped[Optional[int]] = mapped_column(ForeignKey("process_instances.id"))
     # the case data as of the last save (what auditors and case pages read)
     case_data: Mapped[dict] = mapped_column(default=dict)
+    # when the case missed its commitment deadline (start property caseBreachField); kept once set
+    deadline_breached_at: Mapped[Optional[datetime]] = mapped_column(index=True)
 
     __mapper_args__ = {"version_id_col": lock_version}
 

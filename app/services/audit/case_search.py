@@ -1,8 +1,9 @@
 """Auditor case search: filters over every case (running, completed, errored - closed cases stay
-searchable, nothing is deleted), SLA met/breached, and saved searches shared with a group.
+searchable, nothing is deleted), SLA met/breached, commitment kept/breached, and saved searches shared with a group.
 
 A case breached its SLA when one of its tasks finished (or is still open) after its due date, a deadline
-timer attached to one of its tasks fired, or it was escalated."""
+timer attached to one of its tasks fired, it was escalated, or it missed its own commitment deadline (the time is
+kept on the case: ProcessInstance.deadline_breached_at)."""
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, exists, func, or_, select
@@ -16,7 +17,7 @@ from ..paging import Page, PageRequest, paginate
 from ..cases.inbox import _like
 
 FILTERS = ("process", "version", "status", "business_key", "customer", "started_from", "started_to",
-           "ended_from", "ended_to", "department", "actor", "sla")
+           "ended_from", "ended_to", "department", "actor", "sla", "commitment")
 STATUSES = ("running", "completed", "error")
 DATE_FILTERS = ("started_from", "started_to", "ended_from", "ended_to")
 
@@ -43,6 +44,8 @@ def parse_filters(raw) -> dict:
             errors[key] = _("Unknown status: %(value)s", value=value)
         elif key == "sla" and value not in ("met", "breached"):
             errors[key] = _("Choose met or breached.")
+        elif key == "commitment" and value not in ("kept", "breached"):
+            errors[key] = _("Choose kept or breached.")
         else:
             found[key] = value[:200]
     if errors:
@@ -58,7 +61,7 @@ def breach_clause(now: datetime):
         AuditEvent.instance_id == ProcessInstance.id,
         or_(AuditEvent.event_type == "escalated",
             and_(AuditEvent.event_type == "timer_fired", AuditEvent.data["attached_to"].as_string().is_not(None))))
-    return or_(late_task, deadline_event)
+    return or_(ProcessInstance.deadline_breached_at.is_not(None), late_task, deadline_event)
 
 
 def _day(value: str, end: bool = False) -> datetime:
@@ -98,6 +101,9 @@ def query(filters: dict, now: datetime | None = None):
                                        AuditEvent.actor == f["actor"])))
     if "sla" in f:
         q = q.where(breached if f["sla"] == "breached" else ~breached)
+    if "commitment" in f:  # the case's own commitment deadline (e.g. a complaint's 10/15 days), kept on the case
+        missed = ProcessInstance.deadline_breached_at.is_not(None)
+        q = q.where(missed if f["commitment"] == "breached" else ~missed)
     return q.order_by(ProcessInstance.started_at.desc(), ProcessInstance.id.desc())
 
 
@@ -130,7 +136,8 @@ def _rows(session: Session, rows) -> list[dict]:
                     "status": inst.status, "business_key": inst.business_key,
                     "customer": (inst.summary or {}).get("customer"), "started_by": inst.started_by,
                     "started_at": inst.started_at, "ended_at": inst.ended_at,
-                    "current": current.get(inst.id, []), "sla_breached": bool(r.breached)})
+                    "current": current.get(inst.id, []), "sla_breached": bool(r.breached),
+                    "commitment_breached_at": inst.deadline_breached_at})
     return out
 
 

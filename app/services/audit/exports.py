@@ -22,7 +22,8 @@ def case_columns() -> list[tuple[str, str]]:
     return [("id", _("Case ID")), ("process_id", _("Process")), ("version", _("Version")),
             ("business_key", _("Business key")), ("customer", _("Customer")), ("status", _("Status")),
             ("started_by", _("Started by")), ("started_at", _("Started at")), ("ended_at", _("Closed at")),
-            ("current", _("Current step")), ("sla", _("SLA"))]
+            ("current", _("Current step")), ("sla", _("SLA")),
+            ("commitment_breached_at", _("Commitment breached at"))]
 
 
 def history_columns() -> list[tuple[str, str]]:

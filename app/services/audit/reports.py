@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ... import clock
+from ...workcalendar import CHINA_OFFSET
 from ...models import HumanTask, ProcessInstance
 
 COMPLAINT_PROCESS = "complaint_handling"
@@ -35,6 +36,16 @@ def complaint_closure(session: Session, process_id: str = COMPLAINT_PROCESS,
             row[f"within_{limit}"] = round(100.0 * sum(d <= limit for d in durations) / len(durations), 1)
         out.append(row)
     return out
+
+
+def commitment_breaches(session: Session) -> list[dict]:
+    """Per month (China month of the breach): cases that missed their commitment deadline, per process."""
+    months: dict[tuple[str, str], int] = {}
+    for process_id, at in session.execute(select(ProcessInstance.process_id, ProcessInstance.deadline_breached_at)
+                                          .where(ProcessInstance.deadline_breached_at.is_not(None))):
+        key = ((at + CHINA_OFFSET).strftime("%Y-%m"), process_id)
+        months[key] = months.get(key, 0) + 1
+    return [{"month": m, "process_id": p, "breached": n} for (m, p), n in sorted(months.items())]
 
 
 def overdue_steps(session: Session, now: datetime | None = None) -> list[dict]:
@@ -89,5 +100,5 @@ def dashboard(session: Session, heat_process: str | None = None) -> dict:
     steps = overdue_steps(session)
     return {"complaints": complaint_closure(session), "limits": list(COMPLAINT_LIMITS),
             "overdue_steps": steps, "overdue_by_department": overdue_by_department(steps),
-            "cycle_times": cycle_times(session),
+            "cycle_times": cycle_times(session), "commitment_breaches": commitment_breaches(session),
             "heat": waiting_by_element(session, heat_process) if heat_process else {}}

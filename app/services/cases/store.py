@@ -155,6 +155,9 @@ def save(session: Session, instance: ProcessInstance, live, started_at: float, *
     if customer:
         instance.summary = {**(instance.summary or {}), "customer": str(customer)[:300]}
     case_due = calendar_deadlines.case_deadline(case_data, start_props)
+    breached_at = calendar_deadlines.as_utc(case_data.get(start_props.get("caseBreachField") or ""))
+    if breached_at is not None and instance.deadline_breached_at is None:  # lasting: later edits keep it
+        instance.deadline_breached_at = breached_at
     if case_due != (instance.summary or {}).get("case_due_at"):  # shown on every task of the case
         instance.summary = {**(instance.summary or {}), "case_due_at": case_due}
         key_changed = True
