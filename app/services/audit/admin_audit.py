@@ -1,18 +1,18 @@
 """The administrative audit trail: every change to the organisation, the calendar, sign-in settings and
 tokens - who, what, before and after, why.
 
-record() queues an event on the session; the events are chained (audit_chain.extend, chain "admin") and
-inserted when the transaction commits, in the same transaction as the change, after the case chains (one
-lock order for every writer). `flask --app app audit verify` checks this chain with the case chains."""
+record() queues an event on the session (audit.queue); the events are chained (audit_chain.extend, chain
+"admin") and inserted when the transaction commits, in the same transaction as the change, after the case
+chains (audit.TRAILS: one lock order for every writer). `flask --app app audit verify` checks this chain
+with the case chains."""
 from datetime import timezone
 
-from sqlalchemy import event as sa_event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ... import clock
 from ...models import AdminAuditEvent
-from . import audit  # noqa: F401  (its commit hook is registered first: case chains are locked before "admin")
-from . import audit_chain
+from . import audit, audit_chain
 from ..paging import Page, PageRequest, paginate
 
 _PENDING = "admin_audit_pending"
@@ -26,21 +26,15 @@ def record(session: Session, *, actor: str | None, action: str, object_type: str
                             before=None if before is None else audit_chain.normalise(before),
                             after=None if after is None else audit_chain.normalise(after),
                             reason=reason)
-    session.info.setdefault(_PENDING, []).append(event)
+    audit.queue(session, _PENDING, event)
     return event
 
 
-@sa_event.listens_for(Session, "before_commit")
-def _write_pending(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if pending:
-        audit_chain.extend(session, audit_chain.ADMIN, pending, audit_chain.admin_event_hash)
-        session.add_all(pending)
+def _seal(session: Session, pending: list) -> None:
+    audit_chain.extend(session, audit_chain.ADMIN, pending, audit_chain.admin_event_hash)
 
 
-@sa_event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+audit.TRAILS[_PENDING] = _seal  # after the case trails
 
 
 def query(*, object_type: str | None = None, object_id: str | None = None, actor: str | None = None,

@@ -20,23 +20,39 @@ def record(session: Session, event_type: str, *, instance_id: int | None = None,
            task_id: str | None = None, element_id: str | None = None, data: dict | None = None) -> AuditEvent:
     event = AuditEvent(instance_id=instance_id, event_type=event_type, actor=actor, at=clock.now(),
                        task_id=task_id, element_id=element_id, data=audit_chain.normalise(data))
-    session.info.setdefault(_PENDING, []).append(event)
+    queue(session, _PENDING, event)
     return event
+
+
+def queue(session: Session, trail: str, event) -> None:
+    """Queue an event of a trail (a key of TRAILS) on the session; it is sealed and written at commit."""
+    session.info.setdefault(trail, []).append(event)
+
+
+def _seal_case_events(session: Session, pending: list) -> None:
+    for observe in OBSERVERS:
+        observe(session, pending)
+    audit_chain.seal(session, pending)
+
+
+# the trails written when a transaction commits, in this order (one lock order for every writer): the key
+# their events are queued under -> the function that chains them (the administrative trail adds itself)
+TRAILS = {_PENDING: _seal_case_events}
 
 
 @sa_event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if pending:
-        for observe in OBSERVERS:
-            observe(session, pending)
-        audit_chain.seal(session, pending)
-        session.add_all(pending)
+    for trail, seal in TRAILS.items():
+        pending = session.info.pop(trail, None)
+        if pending:
+            seal(session, pending)
+            session.add_all(pending)
 
 
 @sa_event.listens_for(Session, "after_rollback")
 def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+    for trail in TRAILS:
+        session.info.pop(trail, None)
 
 
 def events_for(session: Session, instance_id: int) -> list[AuditEvent]:
