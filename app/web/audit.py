@@ -2,6 +2,7 @@
 diagram, exports, the printable case report. Read-only; only users with the auditor role get in.
 The SLA dashboard, process versions and chain verification pages are in audit_reports.py."""
 from datetime import date
+from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -9,7 +10,7 @@ from flask_login import current_user
 
 from .. import clock, get_db
 from ..i18n import _
-from ..services.audit import case_history, case_search, exports
+from ..services.audit import case_history, case_search, exports, pdf_report
 from ..services.cases import instances, summary
 from ..services.labels import Labels
 from ..services.paging import PageRequest
@@ -124,6 +125,15 @@ def case(instance_id):
 @bp.get("/cases/<int:instance_id>/report")
 def case_report(instance_id):
     return render_template("audit/case_print.html", now=clock.now(), **_case(instance_id))
+
+
+@bp.get("/cases/<int:instance_id>/report.pdf")
+def case_report_pdf(instance_id):
+    """The printable report as a PDF (same template, Chinese fonts) for filing as evidence."""
+    html = render_template("audit/case_print.html", now=clock.now(), pdf=True, **_case(instance_id))
+    pdf = pdf_report.html_to_pdf(html, request.host_url, {"/static/": Path(current_app.static_folder)})
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="case-{instance_id}-report.pdf"'})
 
 
 @bp.get("/cases/<int:instance_id>/history.<fmt>")
