@@ -66,3 +66,23 @@ def test_export_columns_name_the_commitment(desk):
         rows = exports.case_rows(case_search.search(session, {"commitment": "breached"}))
     assert rows[0]["commitment_breached_at"] == DUE + timedelta(minutes=1)
     assert ("commitment_breached_at", "Commitment breached at") in exports.case_columns()
+
+
+def test_upgrading_keeps_breaches_recorded_before_the_column_existed(tmp_path):
+    """Complaints that breached before this release carry the time only in their case data; the database
+    upgrade copies it onto the case so auditors find them too (SQLite: the copy is plain SQL on any backend)."""
+    from sqlalchemy import create_engine, text
+    from app.migrate import upgrade
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    upgrade(url, "time_0001_company_calendar")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for iid, data in ((1, '{"commitment_breached_at": "2025-10-08T16:00:59+00:00"}'), (2, '{}')):
+            conn.execute(text("insert into process_instances (id, process_id, version_id, status, summary, "
+                              "started_at, lock_version, state, case_data) values (:id, 'complaint_handling', 1, "
+                              "'running', '{}', '2025-09-28 01:00:00', 1, '{}', :data)"), {"id": iid, "data": data})
+    upgrade(url)
+    with engine.connect() as conn:
+        rows = dict(conn.execute(text("select id, deadline_breached_at from process_instances order by id")).all())
+    engine.dispose()
+    assert str(rows[1]).startswith("2025-10-08 16:00:59") and rows[2] is None
