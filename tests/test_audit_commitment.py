@@ -54,6 +54,9 @@ def test_the_case_list_export_and_pages_show_the_breach(desk, client):
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0][-1] == "承诺时限超期时间" and len(rows) == 2
     assert rows[1][0] == str(late) and rows[1][-1].startswith("2025-10-09 00:00")
+    case_page = client.get(f"/audit/cases/{late}").get_data(as_text=True)
+    assert 'id="commitment-breached"' in case_page and "2025/10/09 00:00" in case_page
+    assert 'id="commitment-breached"' not in client.get(f"/audit/cases/{kept}").get_data(as_text=True)
     dashboard = client.get("/audit/dashboard").get_data(as_text=True)
     assert 'id="commitment-breaches"' in dashboard and "2025-10" in dashboard
     bad = client.get("/audit/", query_string={"commitment": "late"})
