@@ -71,8 +71,11 @@ SPEC = {
             responses={400: "the assignee may not do this task", 403: "not the holder", 404: "no such task",
                        409: "the task is no longer waiting"})},
         "/tasks/{task_id}/complete": {"post": _op(
-            "Complete a task with its form's data", body=DATA_BODY, params=[_path_param("task_id")],
-            responses={403: "not allowed", 409: "completed concurrently", 422: "form errors"})},
+            "Complete a task with its form's data; the answer's next_tasks are the case's open tasks the caller "
+            "may do now (include=form adds each one's form_schema)", body=DATA_BODY,
+            params=[_path_param("task_id"), _query("include")],
+            responses={400: "unknown include", 403: "not allowed", 409: "completed concurrently",
+                       422: "form errors"})},
         "/instances/{instance_id}": {"get": _op("A case", params=[_path_param("instance_id", "integer")],
                                                 responses={404: "no such case"})},
         "/instances/{instance_id}/events": {"get": _op(

