@@ -1,5 +1,5 @@
 """Background work: fire due timers, escalate overdue tasks and warn about tasks at risk, send e-mail and
-webhooks.
+webhooks, hand the held tasks of people whose absence has begun to their substitutes.
 
 The same three jobs run in either mode: embedded — a thread of the `serve` process (EmbeddedWorker), every
 TIMER_POLL_SECONDS; scale-out — Celery workers scheduled by Celery beat (app/worker.py). Timer firing and
@@ -12,7 +12,7 @@ import time
 
 from flask import Flask
 
-from .services.cases import escalations, timers
+from .services.cases import delegation, escalations, timers
 from .services.integration import messages, webhooks
 from .services.notifications import mailer
 from .settings import number
@@ -28,6 +28,13 @@ def fire_timers(app: Flask) -> int:
 def check_deadlines(app: Flask) -> int:
     with app.app_context():
         return escalations.scan(app.extensions["db"])
+
+
+def hand_over_absences(app: Flask) -> int:
+    """Out of office: the held tasks of everyone whose absence runs today go to the substitute (within one
+    poll of the absence's first day beginning; an absence starting today is applied when it is saved)."""
+    with app.app_context():
+        return delegation.apply_due(app.extensions["db"])
 
 
 def send_notifications(app: Flask) -> int:
@@ -57,7 +64,7 @@ class EmbeddedWorker:
         self._last_check = float("-inf")
 
     def run_once(self) -> None:
-        for job in (fire_timers, self._maybe_check_deadlines, send_notifications, send_webhooks):
+        for job in (fire_timers, hand_over_absences, self._maybe_check_deadlines, send_notifications, send_webhooks):
             try:
                 job(self.app)
             except Exception:  # a failing job must not stop the others or the loop

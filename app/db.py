@@ -16,9 +16,12 @@ class Database:
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
         else:
             # a request waits at most LOCK_WAIT_SECONDS for a row another request holds (then 409) and for
-            # a pooled connection (then 503); an unreachable server is given up after 5 s (503)
+            # a pooled connection (then 503); an unreachable server is given up after 5 s (503). No ping per
+            # checkout (a round trip each time): connections are renewed after POOL_RECYCLE_SECONDS, and a
+            # connection found dead invalidates the pool (SQLAlchemy's disconnect handling)
             wait = number("LOCK_WAIT_SECONDS")
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=wait,
+            kwargs.update(pool_size=10, max_overflow=20, pool_recycle=int(number("POOL_RECYCLE_SECONDS")),
+                          pool_timeout=wait,
                           connect_args={"connect_timeout": 5, "options": f"-c lock_timeout={int(wait * 1000)}"})
         self.engine = create_engine(url, **kwargs)
         if self.is_sqlite:

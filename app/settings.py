@@ -21,6 +21,7 @@ DEFAULTS = {
     "CASE_DATA_BUDGET": "1048576",
     "MULTI_INSTANCE_LIMIT": "1000",
     "LOCK_WAIT_SECONDS": "5",
+    "POOL_RECYCLE_SECONDS": "1800",   # PostgreSQL connections are renewed after this age (no ping per checkout)
     # webhooks (app/services/integration/webhooks.py): wait for a receiver's answer, retry with exponential
     # backoff from the first delay for this many hours; messages in: hold a message no case waits for yet
     # this many hours (0 = refuse it at once)

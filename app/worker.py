@@ -22,6 +22,8 @@ celery.conf.update(
     timezone="UTC",
     beat_schedule={  # a run that could not start before the next is due is dropped (expires), not queued
         "fire-timers": {"task": "app.worker.fire_timers", "schedule": _poll, "options": {"expires": _poll}},
+        "hand-over-absences": {"task": "app.worker.hand_over_absences", "schedule": _poll,
+                               "options": {"expires": _poll}},
         "send-notifications": {"task": "app.worker.send_notifications", "schedule": _poll,
                                "options": {"expires": _poll}},
         "send-webhooks": {"task": "app.worker.send_webhooks", "schedule": _poll, "options": {"expires": _poll}},
@@ -45,6 +47,11 @@ def flask_app():
 @celery.task(name="app.worker.fire_timers")
 def fire_timers() -> int:
     return background.fire_timers(flask_app())
+
+
+@celery.task(name="app.worker.hand_over_absences")
+def hand_over_absences() -> int:
+    return background.hand_over_absences(flask_app())
 
 
 @celery.task(name="app.worker.check_deadlines")

@@ -4,6 +4,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app import clock
+from app.background import EmbeddedWorker
 from app.models import AuditEvent, HumanTask
 from app.services.cases import delegation
 from app.services.organisation import org
@@ -85,6 +86,8 @@ def test_future_absence_applies_when_the_day_comes(app, client, published, db):
     clock.set_now(clock.now() + timedelta(days=6))
     try:
         login(app.test_client(), "sales2", "pw").get("/")
+        assert _holder(db, task.id) == "sales"  # no hand-over work on a page request
+        EmbeddedWorker(app).run_once()  # the background job of the absence's first day
         assert _holder(db, task.id) == "sales2"
     finally:
         clock.set_now(None)

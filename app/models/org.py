@@ -37,6 +37,8 @@ class User(Base):
     # "local" (password kept here) or "ldap" (checked against the company directory)
     auth_source: Mapped[str] = mapped_column(String(16), default="local")
     deactivated_at: Mapped[Optional[datetime]]
+    # raised on every change of the user's memberships or roles (services.organisation.access_cache)
+    access_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin")

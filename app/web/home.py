@@ -26,7 +26,6 @@ def _list(scope: str):
     user = me()
     filters = _filters()
     db = get_db()
-    delegation.apply_due(db)
     req = PageRequest.from_args(request.args, lists.TASK_SORTS, default="due")
     with db.session() as session:
         page = lists.task_page(session, user, scope, req, locale(), **filters)

@@ -16,7 +16,7 @@ from ...models import ApiToken, PasswordReset, SignInSession, User
 from ...settings import setting
 from ..audit import admin_audit
 from ..errors import Forbidden, NotFound, ServiceError
-from . import passwords
+from . import access_cache, passwords
 
 RESET_HOURS = 24
 TOKEN_TOUCH = timedelta(minutes=5)  # last use is written at most this often (no write per API call)
@@ -45,13 +45,14 @@ def session_user(session: Session, key: str | None) -> User | None:
     if not key:
         return None
     row = session.execute(select(SignInSession, User).join(User, User.id == SignInSession.user_id)
-                          .where(SignInSession.key_hash == _digest(key))).one_or_none()
+                          .where(SignInSession.key_hash == _digest(key))
+                          .options(*access_cache.WITHOUT_ACCESS)).one_or_none()
     if row is None:
         return None
     sign_in, user = row
     if sign_in.ended_at is not None or not user.is_active or sign_in.created_at < clock.now() - _lifetime():
         return None
-    return user
+    return access_cache.fill(session, user)
 
 
 def end_session(session: Session, key: str | None, reason: str = "signed_out") -> None:
@@ -91,7 +92,7 @@ def token_user(session: Session, token_id, username: str) -> User | None:
     if not isinstance(token_id, int):
         return None
     row = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                          .where(ApiToken.id == token_id)).one_or_none()
+                          .where(ApiToken.id == token_id).options(*access_cache.WITHOUT_ACCESS)).one_or_none()
     if row is None:
         return None
     token, user = row
@@ -100,7 +101,7 @@ def token_user(session: Session, token_id, username: str) -> User | None:
         return None
     if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH:
         token.last_used_at = now
-    return user
+    return access_cache.fill(session, user)
 
 
 def tokens(session: Session, user: User, *, include_ended: bool = False) -> list[ApiToken]:

@@ -1,0 +1,75 @@
+"""The signed-in user's groups and roles, kept in memory per server process.
+
+Every request still reads the sign-in row joined with the user row (one query), so sign-out, expiry and
+deactivation take effect at once. The user's memberships and roles are taken from this process's memory as
+long as the user row's access_version is the one they were read under; every change of a membership or role,
+through any service, raises access_version in the same transaction (the flush hook below), so an
+administrator's change is seen by every process on its next request."""
+import threading
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
+from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history, set_committed_value
+
+from ...models import Membership, User, UserRole
+
+LIMIT = 20_000  # users kept per process; past it the memory starts again
+_lock = threading.Lock()
+_spare: dict = {}  # for a session not made by app.db.Database
+
+
+def _entries(session: Session) -> dict[int, tuple[int, tuple, tuple]]:
+    """This process's memory for the session's database (user ids are only unique within one)."""
+    db = session.info.get("db")
+    return db.caches.setdefault("access", {}) if db is not None else _spare
+
+WITHOUT_ACCESS = (lazyload(User.memberships), lazyload(User.roles))  # options for the sign-in query: fill() sets them
+
+
+def fill(session: Session, user: User) -> User:
+    """Give a user loaded WITHOUT_ACCESS its memberships and roles, from memory when still current."""
+    entries = _entries(session)
+    entry = entries.get(user.id)
+    if entry is None or entry[0] != user.access_version:
+        members = tuple(tuple(row) for row in session.execute(
+            select(Membership.id, Membership.group_code, Membership.is_head).where(Membership.user_id == user.id)))
+        roles = tuple(tuple(row) for row in session.execute(
+            select(UserRole.id, UserRole.role).where(UserRole.user_id == user.id)))
+        entry = (user.access_version, members, roles)
+        with _lock:
+            if len(entries) >= LIMIT:
+                entries.clear()
+            entries[user.id] = entry
+    set_committed_value(user, "memberships", [_detached(Membership(id=i, user_id=user.id, group_code=code,
+                                                                   is_head=head)) for i, code, head in entry[1]])
+    set_committed_value(user, "roles", [_detached(UserRole(id=i, user_id=user.id, role=role))
+                                        for i, role in entry[2]])
+    return user
+
+
+def _detached(obj):
+    make_transient_to_detached(obj)
+    return obj
+
+
+@event.listens_for(Session, "before_flush")
+def _raise_access_version(session: Session, _context, _instances) -> None:
+    changed: set[int] = set()
+    touched: list[User] = []
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, (Membership, UserRole)):
+            if obj.user_id is not None:
+                changed.add(obj.user_id)
+            elif obj.user is not None:
+                touched.append(obj.user)
+        elif isinstance(obj, User) and obj not in session.new and any(
+                get_history(obj, name, passive=PASSIVE_NO_INITIALIZE).has_changes()
+            for name in ("memberships", "roles")):  # an unloaded collection has not changed: no load
+            touched.append(obj)
+    with session.no_autoflush:
+        for user_id in changed:
+            user = session.get(User, user_id)
+            if user is not None and user not in touched:
+                touched.append(user)
+    for user in {id(u): u for u in touched}.values():
+        user.access_version = (user.access_version or 0) + 1
