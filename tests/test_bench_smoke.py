@@ -27,6 +27,9 @@ def test_engine_throughput_compares_persisted_with_in_memory_steps(results_dir):
     [ten] = [r for r in data["results"] if r["process"] == "ten_steps" and r["backend"] == "sqlite"]
     assert {"persisted_steps_s", "memory_steps_s", "ratio_median", "target_met", "repeats"} <= set(ten)
     assert ten["steps_per_instance"] == 10  # every user task of the diagram was completed
+    # P1: the floor rewrote the step's rows (the completed task, the next one, the case, its audit events)
+    assert ten["floor_ms_per_step"] > 0 and ten["write_rows_per_step"] >= 3
+    assert ten["floor_ratio_median"] == pytest.approx(ten["overhead_ms_per_step"] / ten["floor_ms_per_step"], rel=0.5)
 
 
 def test_history_growth_reports_overhead_and_both_curves(results_dir):
