@@ -50,9 +50,9 @@ def test_filters_and_search(app, client, published, db):
 
 def test_at_risk_badge_when_little_time_is_left(app, client, published, db):
     sales = login(client, "sales")
-    start_case(sales, case_no="R-1")
+    task = open_task(db, start_case(sales, case_no="R-1"), "draft")
     assert "即将到期" not in sales.get("/queue").get_data(as_text=True)
-    clock.set_now(clock.now() + timedelta(days=1, hours=14))  # draft is due in 2 days
+    clock.set_now(task.due_at - timedelta(hours=2))  # the draft (2 days) has under a tenth of its time left
     try:
         sales = login(app.test_client(), "sales")
         assert "即将到期" in sales.get("/queue").get_data(as_text=True)
