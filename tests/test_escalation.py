@@ -107,6 +107,7 @@ def test_complaint_left_untouched_reaches_the_vp_in_the_inbox_audit_and_mail(app
     clock.set_now(RECEIVED + timedelta(days=10, minutes=5))  # the 10-day commitment has passed
     assert timers.fire_due(db) == 1
 
+    vp = api("vp")  # ten days later: a new sign-in (the first token has expired meanwhile)
     [vp_task] = vp.get("/api/v1/tasks").get_json()["tasks"]
     assert vp_task["task_name"] == "vp_decide" and vp_task["business_key"] == "2025-09-0001"
     [escalation] = vp.get("/api/v1/escalations").get_json()["escalations"]
