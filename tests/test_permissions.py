@@ -245,6 +245,8 @@ TABLE = [
     ("api.create_service_account", "POST", "ADMIN", None, {}),
     ("api.revoke_service_account", "POST", "ADMIN", None, {}),
     ("api.post_message", "POST", "ADMIN", None, {}),  # service accounts with a scope, or administrators
+    ("audit.case_report_pdf", "GET", "AUDITOR", None, None),
+    ("console.form_preview", "POST", "OWNER", None, None),
 ]
 # refusals of these answer "not found", so that an outsider cannot tell whether the object exists
 HIDDEN_AS_NOT_FOUND = {"api.get_user"}
