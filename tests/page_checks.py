@@ -7,6 +7,7 @@ import json
 import os
 import re
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from app.config import PROJECT_ROOT
@@ -16,6 +17,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WIDE, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
+# the two ways every page is looked at: a phone in Chinese and a wide screen in English
+COMBOS = [("phone-zh", PHONE, "zh"), ("wide-en", WIDE, "en")]
 ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\d{2}:\d{2}:\d{2}(\.\d+)?[+-]\d{2}:\d{2}|\+00:00")
 # identifiers that are also ordinary words of a page, never flagged
 ORDINARY = {"start", "end", "none", "other", "yes", "no", "email", "phone", "visit", "ok", "all", "main", "done"}
@@ -60,6 +63,34 @@ def demo_app(database_url: str):
         sources = publishing.collect_paths([PROJECT_ROOT / "processes"], PROJECT_ROOT / "forms")
         publishing.publish(session, sources, "process_owner")
     return app
+
+
+@contextmanager
+def browser_site(tmp_path_factory, name: str, prepare=None):
+    """A module's site: the demo product on a fresh SQLite file, served on a free port, and one Chromium.
+    prepare(app) fills the database before the server starts and may return more entries for the site.
+    Skips with a message where the browser is missing, and fails under CI."""
+    import pytest
+    problem = browser_problem()
+    if problem:
+        if env_ci():
+            pytest.fail("CI must run the browser tests: " + problem)
+        pytest.skip(problem)
+    from playwright.sync_api import sync_playwright
+    app = demo_app(f"sqlite:///{tmp_path_factory.mktemp(name) / 'pages.sqlite3'}")
+    db = app.extensions["db"]
+    extra = (prepare(app) if prepare else None) or {}
+    base, stop = start_server(app)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            try:
+                yield {"app": app, "db": db, "base": base, "browser": browser, **extra}
+            finally:
+                browser.close()
+    finally:
+        stop()
+        db.dispose()
 
 
 def engine_identifiers(db, undeclared: bool = True) -> set[str]:

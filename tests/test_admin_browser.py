@@ -8,25 +8,13 @@ from openpyxl import Workbook
 
 from tests import page_checks as pc
 
-COMBOS = [("phone-zh", pc.PHONE, "zh"), ("wide-en", pc.WIDE, "en")]
+COMBOS = pc.COMBOS
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    problem = pc.browser_problem()
-    if problem:
-        if pc.env_ci():
-            pytest.fail("CI must run the browser tests: " + problem)
-        pytest.skip(problem)
-    from playwright.sync_api import sync_playwright
-    app = pc.demo_app(f"sqlite:///{tmp_path_factory.mktemp('admin') / 'pages.sqlite3'}")
-    base, stop = pc.start_server(app)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=pc.CHROMIUM, args=pc.ARGS, headless=True)
-        yield {"app": app, "base": base, "browser": browser, "tmp": tmp_path_factory.mktemp("files")}
-        browser.close()
-    stop()
-    app.extensions["db"].dispose()
+    with pc.browser_site(tmp_path_factory, "admin", lambda app: {"tmp": tmp_path_factory.mktemp("files")}) as site:
+        yield site
 
 
 @pytest.fixture(params=COMBOS, ids=[c[0] for c in COMBOS])

@@ -10,18 +10,10 @@ from app.services.customers import files
 from tests import page_checks as pc
 from tests.customer_helpers import CALL, GOOD_SURVEY, CareDesk, china
 
-COMBOS = [("phone-zh", pc.PHONE, "zh"), ("wide-en", pc.WIDE, "en")]
+COMBOS = pc.COMBOS
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    problem = pc.browser_problem()
-    if problem:
-        if pc.env_ci():
-            pytest.fail("CI must run the browser tests: " + problem)
-        pytest.skip(problem)
-    from playwright.sync_api import sync_playwright
-    app = pc.demo_app(f"sqlite:///{tmp_path_factory.mktemp('care') / 'pages.sqlite3'}")
+def _customers(app):
     db = app.extensions["db"]
     desk = CareDesk(db)
     cid = desk.add_customer(name="重点客户甲 Heavy Industries Co., Ltd.", phone="027-88886666", contact_person="王经理",
@@ -37,14 +29,13 @@ def site(tmp_path_factory):
     desk.do("sales", fid, "satisfaction_survey", GOOD_SURVEY | {"score_delivery": 2})
     surveyed_month = pc.china_today()[:7]  # the month of the survey (the clock moved to the call window)
     clock.set_now(None)
-    base, stop = pc.start_server(app)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=pc.CHROMIUM, args=pc.ARGS, headless=True)
-        yield {"app": app, "db": db, "base": base, "browser": browser, "customer_id": cid,
-               "month": surveyed_month}
-        browser.close()
-    stop()
-    db.dispose()
+    return {"customer_id": cid, "month": surveyed_month}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    with pc.browser_site(tmp_path_factory, "care", _customers) as site:
+        yield site
 
 
 @pytest.fixture(params=COMBOS, ids=[c[0] for c in COMBOS])

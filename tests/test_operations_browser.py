@@ -11,28 +11,18 @@ from app.services.organisation import org
 from conftest import FIXTURES
 from tests import page_checks as pc
 
-COMBOS = [("phone-zh", pc.PHONE, "zh"), ("wide-en", pc.WIDE, "en")]
+COMBOS = pc.COMBOS
+
+
+def _publish_ops(app):
+    with app.extensions["db"].session() as session:
+        publishing.publish(session, publishing.collect_paths([FIXTURES / "ops"], None), "process_owner")
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    problem = pc.browser_problem()
-    if problem:
-        if pc.env_ci():
-            pytest.fail("CI must run the browser tests: " + problem)
-        pytest.skip(problem)
-    from playwright.sync_api import sync_playwright
-    app = pc.demo_app(f"sqlite:///{tmp_path_factory.mktemp('ops') / 'pages.sqlite3'}")
-    db = app.extensions["db"]
-    with db.session() as session:
-        publishing.publish(session, publishing.collect_paths([FIXTURES / "ops"], None), "process_owner")
-    base, stop = pc.start_server(app)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=pc.CHROMIUM, args=pc.ARGS, headless=True)
-        yield {"app": app, "db": db, "base": base, "browser": browser}
-        browser.close()
-    stop()
-    db.dispose()
+    with pc.browser_site(tmp_path_factory, "ops", _publish_ops) as site:
+        yield site
 
 
 def _incident(db) -> int:

@@ -9,29 +9,20 @@ import pytest
 from tests import page_checks as pc
 from tests.complaint_helpers import ComplaintDesk, complaint_form
 
-COMBOS = [("phone-zh", pc.PHONE, "zh"), ("wide-en", pc.WIDE, "en")]
+COMBOS = pc.COMBOS
+
+
+def _queue(app):
+    desk = ComplaintDesk(app.extensions["db"])
+    for n in range(3):  # a queue for Quality's head
+        desk.open(customer=f"队列客户{n}", order_no=f"Q-{n}")
+    return {"desk": desk, "ids": None}
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    problem = pc.browser_problem()
-    if problem:
-        if pc.env_ci():
-            pytest.fail("CI must run the browser tests: " + problem)
-        pytest.skip(problem)
-    from playwright.sync_api import sync_playwright
-    app = pc.demo_app(f"sqlite:///{tmp_path_factory.mktemp('journeys') / 'pages.sqlite3'}")
-    db = app.extensions["db"]
-    desk = ComplaintDesk(db)
-    for n in range(3):  # a queue for Quality's head
-        desk.open(customer=f"队列客户{n}", order_no=f"Q-{n}")
-    base, stop = pc.start_server(app)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=pc.CHROMIUM, args=pc.ARGS, headless=True)
-        yield {"app": app, "db": db, "desk": desk, "base": base, "browser": browser, "ids": None}
-        browser.close()
-    stop()
-    db.dispose()
+    with pc.browser_site(tmp_path_factory, "journeys", _queue) as site:
+        yield site
 
 
 @pytest.fixture(params=COMBOS, ids=[c[0] for c in COMBOS])
