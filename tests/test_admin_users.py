@@ -242,9 +242,9 @@ def test_group_page_says_which_processes_use_the_department(app, db, published):
 def test_settings_page_masks_secrets_and_names_sources(app, monkeypatch):
     monkeypatch.setenv("LDAP_BIND_PASSWORD", "very-secret-bind")
     monkeypatch.setenv("DIGEST_TIME", "07:30")
-    app.config["DATABASE_URL"] = "postgresql://wf:hunter2@db.example/wf"
+    app.config["DATABASE_URL"] = "postgresql://wf:placeholder-password@db.example/wf"
     page = login(app.test_client(), "admin").get("/admin/settings").get_data(as_text=True)
-    assert "very-secret-bind" not in page and "hunter2" not in page and "test-secret" not in page
+    assert "very-secret-bind" not in page and "placeholder-password" not in page and "test-secret" not in page
     assert 'data-name="DIGEST_TIME"' in page and "07:30" in page
     row = page.split('data-name="DIGEST_TIME"')[1].split("</tr>")[0]
     assert 'data-source="environment"' in row

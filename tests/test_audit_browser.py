@@ -59,7 +59,7 @@ def test_auditor_reads_a_case_history_and_the_dashboard(page):  # noqa: F811
     history = page.locator("#history")
     expect(history).to_contain_text("发起案件")
     expect(history.locator("tr.ev-completed")).to_have_count(3)
-    expect(history.locator("tr.ev-completed").nth(1)).to_contain_text("quality")
+    expect(history.locator("tr.ev-completed").nth(1)).to_contain_text("质量管理部员工")  # the display name of user quality
     expect(history.locator("tr.ev-completed").nth(2).locator(".changes")).to_contain_text("初稿")
     expect(page.locator(".case-data")).not_to_contain_text("13800001111")  # auditors see contacts masked
     expect(page.locator("#diagram.rendered.overlaid")).to_have_count(1)

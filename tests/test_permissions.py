@@ -45,10 +45,10 @@ from app.migrate import upgrade
 from app.models import HumanTask, ProcessVersion
 from app.services.audit import case_search
 from app.services.cases import drafts, instances, tasks
-from app.services.organisation import org, signin
-from app.web.auth import SESSION_KEY
+from app.services.organisation import org
 from app.services.modelling import publishing
 from conftest import FIXTURES
+from tests.web_helpers import page_session
 
 GROUPS = [g["code"] for g in json.loads((PROJECT_ROOT / "app" / "data" / "groups.json").read_text("utf-8"))]
 MEMBERS = {f"member:{code}": code for code in GROUPS}
@@ -331,12 +331,7 @@ class World:
         return client.open(url, method=method, data=body)
 
     def sign_in_page(self, client, username: str):
-        """A page session as after signing in (a live server-side sign-in session), without the password
-        hashing of the sign-in form."""
-        with self.db.session() as session:
-            key = signin.start_session(session, org.get_user(session, username), "127.0.0.1")
-        with client.session_transaction() as http:
-            http["_user_id"], http["_fresh"], http[SESSION_KEY] = username, True, key
+        page_session(self.db, client, username)
 
 
 def _placeholder(rule, name: str):

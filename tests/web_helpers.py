@@ -5,6 +5,18 @@ from sqlalchemy import select
 from app.models import HumanTask
 
 
+def page_session(db, client, username):
+    """A page session as after signing in (a live server-side sign-in session), without the password
+    hashing of the sign-in form."""
+    from app.services.organisation import org, signin
+    from app.web.auth import SESSION_KEY
+    with db.session() as session:
+        key = signin.start_session(session, org.get_user(session, username), "127.0.0.1")
+    with client.session_transaction() as http:
+        http["_user_id"], http["_fresh"], http[SESSION_KEY] = username, True, key
+    return client
+
+
 def login(client, username, password="demo"):
     response = client.post("/login", data={"username": username, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)
