@@ -52,7 +52,8 @@ def test_customer_pages(site, checker):
     c.sign_in("sales")
     c.nav("#nav-customers")
     c.check("customer list")
-    assert page.locator("#customers .key-customer").count() == 1
+    from playwright.sync_api import expect
+    expect(page.locator("#customers .key-customer")).to_have_count(1)  # waits for the list to be drawn
     page.click("#customers tbody td.card-title-cell a >> nth=0")
     page.wait_for_load_state()
     c.check("customer page")
