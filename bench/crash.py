@@ -75,7 +75,7 @@ def client(port: int, tokens: dict, ledger: Ledger, stop: threading.Event, prefi
     api, n = server.Api(port), 0
     while not stop.is_set():
         n += 1
-        process = TIMER_PROCESS if n % 3 == 0 else server.PROCESS
+        process = TIMER_PROCESS if n % 3 == 1 else server.PROCESS  # each client starts with a timer case
         try:
             status, body = api.call("POST", f"/api/v1/processes/{process}/instances",
                                     {"data": {"case_no": f"{prefix}-{n}"}}, tokens["sales"])
