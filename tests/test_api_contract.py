@@ -54,7 +54,7 @@ def test_every_error_code_is_listed():
         text = source.read_text("utf-8")
         used.update(re.findall(r"\bcode=\"([a-z_]+)\"", text))
         used.update(re.findall(r"status, code = \d+, \"([a-z_]+)\"", text))
-        used.update(re.findall(r"^\s+code = \"([a-z_]+)\"$", text, flags=re.M))
+        used.update(re.findall(r"^\s+(?:\w+\.)?code = \"([a-z_]+)\"$", text, flags=re.M))
     assert used - set(ERROR_CODES) == set()
     listed = SPEC["components"]["schemas"]["ErrorCode"]["oneOf"]
     assert {c["const"] for c in listed} == set(ERROR_CODES) and all(c["description"] for c in listed)

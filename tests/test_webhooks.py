@@ -291,3 +291,31 @@ def test_a_cancelled_case_is_told_with_its_reason(api, published, db, receiver):
     payload = json.loads(bot.received[0]["body"])
     assert payload["case"]["status"] == "cancelled" and payload["case"]["status_label"] != "cancelled"
     assert "C-1" in payload["text"] and payload["actor"] == "admin"
+
+
+STEP_TITLE = "核对比例"  # the failing script task `check` of tests/fixtures/ops/ops_case.bpmn
+
+
+def test_an_incident_is_told_with_the_failed_step(api, db, receiver):
+    """A step that fails (a script dividing by zero) makes the case an incident: subscribers of `incident`
+    hear of it with the step's title, in the same transaction as the audit event."""
+    from app.services.modelling import publishing
+    from conftest import FIXTURES
+    from process_helpers import Desk
+    from app.services.errors import StepFailed
+    with db.session() as session:
+        publishing.publish(session, publishing.collect_paths([FIXTURES / "ops"], None), "process_owner")
+    admin, desk = api("admin"), Desk(db)
+    bot = receiver()
+    _register(admin, bot.url, types=("incident",))
+    iid = desk.start("ops_case", {"divisor": 0, "factor": 1})
+    with pytest.raises(StepFailed):
+        desk.do("sales", iid, "prepare", {"note": "资料齐全"})
+    [delivery] = _deliveries(db)
+    assert delivery.event_type == "incident"
+    webhooks.deliver_due(db)
+    payload = json.loads(bot.received[0]["body"])
+    assert payload["type"] == "incident" and payload["type_label"]
+    assert payload["case"]["id"] == iid and payload["case"]["status"] == "error"
+    assert payload["case"]["status_label"] not in ("error", "")
+    assert payload["step"] == STEP_TITLE and STEP_TITLE in payload["text"]  # the step by its title, not its id

@@ -84,6 +84,7 @@ ERROR_CODES = {
     "password_change_required": "a temporary password must be changed first",  # nosec B105 # message text
     "wrong_password": "the current password is wrong",  # nosec B105 # message text
     "same_password": "the new password must differ from the current one",  # nosec B105 # message text
+    "weak_password": "the new password is too short, too common or contains the user name",  # nosec B105 # message text
     "directory_account": "the password is kept in the company directory",
     "reset_link_invalid": "the password link is not valid any more",
     "last_admin": "the last active administrator keeps the role",
