@@ -17,7 +17,7 @@ from ..audit import audit
 from ..notifications import notifications
 from . import calendar_deadlines
 from ..modelling.forms import load_schema
-from ..organisation.org import group_index, resolve_lane
+from ..organisation.org import group_index, task_group
 
 
 class LiveCache:
@@ -226,7 +226,7 @@ def _sync_human_tasks(session: Session, instance: ProcessInstance, live, version
             id=task["id"], instance_id=instance.id, process_id=instance.process_id,
             business_key=instance.business_key, task_name=task["element_id"],
             title=info.get("title") or task["element_id"], lane=info.get("lane"),
-            group_code=resolve_lane(lanes, info.get("lane")), head_only=bool(info.get("head_only")),
+            group_code=task_group(lanes, info, instance.case_data), head_only=bool(info.get("head_only")),
             state="ready", due_at=due.at, due_provisional=due.provisional, case_due_at=case_due,
             form_ref=info.get("form"),
             created_at=now, customer=(instance.summary or {}).get("customer"))

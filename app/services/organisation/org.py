@@ -57,6 +57,15 @@ def resolve_lane(index: dict[str, str], lane: str | None) -> str | None:
     return index.get(lane.strip().lower())
 
 
+def task_group(index: dict[str, str], info: dict, case_data: dict | None) -> str | None:
+    """The group whose queue a new human task joins: the department held in the case field the task's
+    `groupField` property names (e.g. the responsible department Quality chose, seed 000 S7), otherwise the
+    group of the task's lane (also when the field is empty or names no group)."""
+    field = info.get("group_field")
+    value = (case_data or {}).get(field) if field else None
+    return (resolve_lane(index, value) if isinstance(value, str) else None) or resolve_lane(index, info.get("lane"))
+
+
 def create_user(session: Session, username: str, password: str, *, display_name: str = "",
                 groups: list[str] = (), head_of: list[str] = (), roles: list[str] = (),
                 email: str | None = None, locale: str = "zh") -> User:
