@@ -67,9 +67,21 @@ class ComplaintDesk(Desk):
 
     def inform(self, iid, accepts=True, feedback=""):
         self.do("sales", iid, "sales_inform", {"result_text": "按核决结果处理", "informed_via": "letter",
-                                               "within_authority": True, "customer_accepts": accepts,
-                                               "customer_feedback": feedback})
+                                               "within_authority": True})
+        self.reply(iid, accepts, feedback)
         self.do("marketing_head", iid, "marketing_review", {"review_comment": "已核阅"})
+
+    def explain(self, iid, via="visit", accepts=True, feedback=""):
+        """A complaint not upheld: Sales explains, the customer answers, the Marketing head reviews."""
+        self.do("sales", iid, "sales_explain", {"explanation": "使用参数超出规格", "informed_via": via,
+                                                "receivable_on_terms": True})
+        self.reply(iid, accepts, feedback)
+        self.do("marketing_head", iid, "marketing_review", {"review_comment": "同意"})
+
+    def reply(self, iid, accepts=True, feedback="", via="phone"):
+        """Sales records the customer's reply to the result (BC-DIR-059 4.6.5, 4.6.8)."""
+        self.do("sales", iid, "sales_customer_reply", {"customer_accepts": accepts, "replied_via": via,
+                                                       "customer_feedback": feedback})
 
     def close(self, iid):
         self.do("quality", iid, "quality_close", {

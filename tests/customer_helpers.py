@@ -60,10 +60,7 @@ class CareDesk(ComplaintDesk):
         """A complaint opened, found a misunderstanding, explained and closed (the shortest closing path)."""
         iid = self.open(**({"received_on": china_date(clock.now())} | changes))
         self.to_approval(iid, upheld=False, responsibility="customer", remedy_type="none", amount=0)
-        self.do("sales", iid, "sales_explain", {"explanation": "使用参数超出规格", "informed_via": "visit",
-                                                "receivable_on_terms": True, "customer_accepts": True,
-                                                "customer_feedback": ""})
-        self.do("marketing_head", iid, "marketing_review", {"review_comment": "同意"})
+        self.explain(iid)
         self.close(iid)
         return iid
 

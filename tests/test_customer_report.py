@@ -29,10 +29,7 @@ def _close_later(care, day: str) -> int:
     care.accept(iid)
     care.investigate(iid)
     care.consolidate(iid, upheld=False, responsibility="customer", remedy_type="none", amount=0)
-    care.do("sales", iid, "sales_explain", {"explanation": "误解", "informed_via": "visit",
-                                            "receivable_on_terms": True, "customer_accepts": True,
-                                            "customer_feedback": ""})
-    care.do("marketing_head", iid, "marketing_review", {"review_comment": "同意"})
+    care.explain(iid)
     care.close(iid)
     return iid
 

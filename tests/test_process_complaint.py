@@ -157,10 +157,7 @@ def test_not_upheld_is_explained_and_closed_s1_art_10_3_6(desk):
     iid = desk.open()
     desk.to_approval(iid, upheld=False, responsibility="customer", remedy_type="none", amount=0)
     assert desk.open_names(iid) == {"sales_explain"}
-    desk.do("sales", iid, "sales_explain", {"explanation": "使用参数超出规格", "informed_via": "visit",
-                                            "receivable_on_terms": True, "customer_accepts": True,
-                                            "customer_feedback": ""})
-    desk.do("marketing_head", iid, "marketing_review", {"review_comment": "同意"})
+    desk.explain(iid)
     assert desk.open_names(iid) == {"quality_close"}
     desk.close(iid)
     assert desk.case(iid).status == CLOSED
@@ -186,9 +183,10 @@ def test_allowance_with_corrective_action_bc_dir_059_4_9_2_and_4_6_6(desk):
     desk.do("quality", iid, "quality_capa_decide", {"capa_required": True, "responsible_department": "tech_rd",
                                                     "loss_amount": 400})
     desk.do("general_manager", iid, "gm_approve_penalty", {"penalty_approved": True})
-    assert desk.open_names(iid) == {"capa_rd"}
-    desk.do("tech_rd", iid, "capa_rd", {"corrective_action": "改刃口", "preventive_action": "加检",
-                                        "capa_due": "2025-10-31"})
+    assert desk.open_names(iid) == {"capa_responsible"}
+    assert desk.open_tasks(iid)["capa_responsible"].group_code == "tech_rd"
+    desk.do("tech_rd", iid, "capa_responsible", {"corrective_action": "改刃口", "preventive_action": "加检",
+                                                 "capa_due": "2025-10-31"})
     desk.do("sales", iid, "sales_verify_capa", {"capa_verified": True, "verification_note": "已落实"})
     desk.close(iid)
     case = desk.case(iid)
@@ -198,7 +196,7 @@ def test_allowance_with_corrective_action_bc_dir_059_4_9_2_and_4_6_6(desk):
 @pytest.mark.parametrize("responsibility, remedy, expected", [
     ("supplier", "exchange", {"sales_exchange", "gm_office_supplier"}),
     ("logistics", "none", set()),
-    ("our_quality", "none", {"quality_capa_decide", "capa_production", "sales_verify_capa"})])
+    ("our_quality", "none", {"quality_capa_decide", "capa_responsible", "sales_verify_capa"})])
 def test_exchange_supplier_and_other_paths_bc_dir_059_4_6_11(desk, responsibility, remedy, expected):
     """S1 art. 10(3)(5) exchange; BC-DIR-059 4.6.11 a supplier's fault is handled by the GM office; without
     our fault no corrective action is tracked."""
@@ -215,12 +213,12 @@ def test_exchange_supplier_and_other_paths_bc_dir_059_4_6_11(desk, responsibilit
         desk.do("quality", iid, "quality_capa_decide", {"capa_required": True,
                                                         "responsible_department": "production", "loss_amount": 0})
         desk.do("general_manager", iid, "gm_approve_penalty", {"penalty_approved": True})
-        desk.do("production", iid, "capa_production", {"corrective_action": "a", "preventive_action": "b",
-                                                       "capa_due": "2025-10-31"})
+        desk.do("production", iid, "capa_responsible", {"corrective_action": "a", "preventive_action": "b",
+                                                        "capa_due": "2025-10-31"})
         desk.do("sales", iid, "sales_verify_capa", {"capa_verified": True, "verification_note": "ok"})
     desk.close(iid)
     assert desk.case(iid).status == CLOSED
-    optional = {"sales_exchange", "gm_office_supplier", "quality_capa_decide", "capa_production",
+    optional = {"sales_exchange", "gm_office_supplier", "quality_capa_decide", "capa_responsible",
                 "sales_verify_capa", "sales_allowance", "sales_return_note"}
     assert _ever_created(desk, iid) & optional == expected
 

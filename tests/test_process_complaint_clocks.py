@@ -54,10 +54,7 @@ def test_commitment_timer_ends_with_the_case(desk):
     """S1 art. 10(3)(4): a complaint closed in time leaves no pending escalation."""
     iid = desk.open(received_on="2025-09-29")
     desk.to_approval(iid, upheld=False, responsibility="customer", remedy_type="none", amount=0)
-    desk.do("sales", iid, "sales_explain", {"explanation": "误解", "informed_via": "phone",
-                                            "receivable_on_terms": True, "customer_accepts": True,
-                                            "customer_feedback": ""})
-    desk.do("marketing_head", iid, "marketing_review", {"review_comment": "同意"})
+    desk.explain(iid, via="phone")
     desk.close(iid)
     assert desk.case(iid).status == "completed"
     with desk.db.session() as session:

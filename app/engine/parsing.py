@@ -49,7 +49,7 @@ class ParsedProcess:
     bpmn_files: set
     dmn_files: set
     spec: dict
-    task_catalog: dict  # element id -> {title, lane, form, due, head_only, documentation, kind}
+    task_catalog: dict  # element id -> {title, lane, form, due, head_only, group_field, documentation, kind}
     start: dict  # {"form": ..., "properties": {...}}
     properties: dict = field(default_factory=dict)
 
@@ -218,6 +218,7 @@ def _describe(spec, subs: dict, filename: str):
                     "form": props.get(FORM_PROPERTY),
                     "due": props.get("dueIn"),
                     "head_only": str(props.get("headOnly", "")).lower() == "true",
+                    "group_field": (props.get("groupField") or "").strip() or None,  # case field naming the group
                     "documentation": ts.documentation or "",
                     "kind": "user" if isinstance(ts, UserTaskMixin) else "manual",
                     "process": process_spec.name,

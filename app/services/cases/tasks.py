@@ -9,7 +9,8 @@ from ...i18n import _
 from ...models import HumanTask, OPEN_STATES, ProcessInstance, ProcessVersion, User
 from ...settings import number
 from ..audit import audit
-from . import limits, refusals
+from . import limits, refusals, store
+from ..modelling import group_fields
 from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..modelling.forms import validate_data
 from .attachments import check_files
@@ -148,6 +149,7 @@ def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 
             validate_data(version.schema(task.form_ref), data)
             check_files(session, version.schema(task.form_ref), data, instance_id=instance.id,
                         parent_id=instance.parent_instance_id)
+        group_fields.check_submitted(store.cached_group_index(session), version.task_catalog, data)
         refusals.check(live, task_id, props, data)
         submitted = dict(data)
         if props.get("recordActorAs"):  # the case remembers who did this step (for excludeActorsFrom)

@@ -15,7 +15,7 @@ from ..audit import audit
 from ...workcalendar import check_due_expression
 from ..errors import PublishRefused
 from ..organisation.targets import escalation_problems
-from . import foreign
+from . import foreign, group_fields
 from .forms import schema_problems
 from .model_rules import rule_problems
 from ..organisation.org import group_index, resolve_lane
@@ -90,6 +90,8 @@ def validate(session: Session | None, sources: SourceSet):
                 problems.append(Problem(bpmn_file, element, msg))
         if session is not None:
             problems += [Problem(bpmn_file, element, msg) for element, msg in escalation_problems(session, proc.spec)]
+        problems += [Problem(bpmn_file, element, msg) for element, msg
+                     in group_fields.publish_problems(proc.task_catalog, proc.forms, sources.forms, lanes)]
         start_form = proc.start.get("form")
         if start_form and start_form not in sources.forms:
             problems.append(Problem(bpmn_file, proc.start.get("element_id", ""), f"form {start_form} not found"))
