@@ -1,15 +1,22 @@
 // A small properties panel for the extension properties this product uses: lane, form, due time,
-// head only, scripts, decision, timer expressions, conditions and documentation.
+// head only, the group taken from a case field, case deadline and breach fields, message forms, scripts,
+// decision, timer expressions, conditions and documentation.
 const SPIFF_KEYS = {
-  "bpmn:UserTask": ["formJsonSchemaFilename", "dueIn", "headOnly", "escalateTo", "recordActorAs", "excludeActorsFrom",
-                    "notStarter", "refuseWhen", "refuseMessage", "startsProcess", "startsProcessData", "messageForm",
-                    "amendmentField", "caseDeadlineField"],
-  "bpmn:ManualTask": ["formJsonSchemaFilename", "dueIn", "headOnly", "escalateTo", "recordActorAs"],
+  "bpmn:UserTask": ["formJsonSchemaFilename", "dueIn", "headOnly", "groupField", "escalateTo", "recordActorAs",
+                    "excludeActorsFrom", "notStarter", "refuseWhen", "refuseMessage", "refuseWhen2", "refuseMessage2",
+                    "startsProcess", "startsProcessData", "messageForm", "amendmentField", "caseDeadlineField"],
+  "bpmn:ManualTask": ["formJsonSchemaFilename", "dueIn", "headOnly", "groupField", "escalateTo", "recordActorAs"],
   "bpmn:StartEvent": ["formJsonSchemaFilename", "businessKey", "customerField", "starterGroups", "summaryFields",
-                      "contactFields", "standing", "calledOnly", "uniqueBusinessKey", "caseDeadlineField"],
+                      "contactFields", "standing", "calledOnly", "uniqueBusinessKey", "amendmentField",
+                      "caseDeadlineField", "caseBreachField"],
+  "bpmn:BoundaryEvent": ["escalateTo", "messageForm"],
+  "bpmn:IntermediateCatchEvent": ["escalateTo", "messageForm"],
+  "bpmn:EndEvent": ["startsProcess", "startsProcessData"],
+  "bpmn:ScriptTask": ["startsProcess", "startsProcessData"],
 };
 const FLAGS = ["headOnly", "notStarter", "calledOnly", "uniqueBusinessKey"];
 const TIMER_KINDS = ["timeDuration", "timeDate", "timeCycle"];
+const LISTS = { formJsonSchemaFilename: "form-files", messageForm: "form-files", escalateTo: "group-codes" };
 
 export function createPanel(modeler, container, options) {
   const t = options.t;
@@ -125,7 +132,7 @@ export function createPanel(modeler, container, options) {
         container.append(row(t(key), box));
       } else {
         container.append(field(t(key), getSpiff(bo, key), (v) => setSpiff(element, key, v),
-          { list: key === "formJsonSchemaFilename" ? "form-files" : null, name: key }));
+          { list: LISTS[key] || null, name: key }));
       }
     }
     // any other product property the diagram carries on this element stays editable too
