@@ -115,7 +115,11 @@ def test_pagination_total_and_next(api, licence_process):
     assert pages == 3 and seen == sorted(ids, reverse=True)
 
     status, body = _get(sales, "/api/v1/tasks", limit=2)
-    assert body["total"] == 5 and len(body["tasks"]) == 2 and "offset=2" in body["next"]
+    assert body["total"] == 5 and len(body["tasks"]) == 2 and "cursor=" in body["next"]  # keyset: the position
+    parts = urlsplit(body["next"])
+    second = sales.get(parts.path + "?" + parts.query).get_json()
+    assert len(second["tasks"]) == 2 and second["total"] == 5
+    assert not {t["id"] for t in second["tasks"]} & {t["id"] for t in body["tasks"]}
     status, body = _get(sales, "/api/v1/tasks", limit=2, offset=4)
     assert len(body["tasks"]) == 1 and body["next"] is None
 

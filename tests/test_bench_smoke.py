@@ -44,18 +44,24 @@ def test_inbox_scale_measures_every_query_at_every_level(results_dir):
     inbox_scale.run("tiny")
     data = _written(results_dir, "inbox_scale")
     for result in data["results"]:
-        assert set(result["levels"]) == {"100", "300"}
+        assert set(result["levels"]) == {"200", "500"}
         for figures in result["levels"].values():
-            assert set(figures) == set(inbox_scale.QUERIES)
-            assert all({"p50_ms", "p95_ms", "avg_rows"} <= set(f) for f in figures.values())
+            for query in inbox_scale.QUERIES:  # the first page and the deep page, each with the list's total
+                first, deep = figures[query]["first"], figures[query]["page_100"]
+                assert {"rows_p95_ms", "with_total_p95_ms", "avg_rows"} <= set(first)
+                assert {"rows_p95_ms", "with_total_p95_ms", "offset_rows_p95_ms", "page_median"} <= set(deep)
+            assert figures["department_queue"]["first"]["avg_rows"] > 0
         assert set(result["verdict"]) == set(inbox_scale.QUERIES)
 
 
 def test_http_load_completes_tasks_without_errors(results_dir):
     http_load.run("tiny")
     data = _written(results_dir, "http_load")
-    assert {"completions_per_s", "latency", "errors", "target_met"} <= set(data)
+    assert {"completions_per_s", "latency", "errors", "target_met", "cpu_ms_per_completion"} <= set(data)
     assert data["completions"] > 0 and data["errors"] == 0, data["error_samples"]
+    assert data["requests_per_completion"] < 1.5  # one request per completion (and a start per ten)
+    assert {"workers", "postgres", "client"} <= set(data["cpu_ms_per_completion"])
+    assert data["cpu_ms_per_completion"]["workers"] > 0
 
 
 def test_memory_samples_the_worker_after_warm_up(results_dir):

@@ -52,7 +52,9 @@ SPEC = {
             responses={401: "not signed in", 404: "no such process", 422: "invalid start data"})},
         "/tasks": {"get": _op("The caller's tasks and their groups' unclaimed tasks", params=[
             _query("process"), _query("state"), _query("overdue", "boolean"), _query("business_key"),
-            _query("scope"), _query("limit", "integer"), _query("offset", "integer")],
+            _query("scope"), _query("limit", "integer"), _query("offset", "integer"),
+            {**_query("cursor"), "description": "the position after the previous page, as given in its `next` "
+                                                "link (opaque; not with offset or instance_id)"}],
             responses={401: "not signed in"})},
         "/tasks/{task_id}": {"get": _op("A task with its form's JSON Schema", params=[_path_param("task_id")],
                                         responses={403: "not allowed", 404: "no such task"})},

@@ -66,6 +66,17 @@ def next_link(limit: int, offset: int, total: int) -> str | None:
     return request.base_url + "?" + urlencode(args)
 
 
+def cursor_link(cursor: str | None) -> str | None:
+    """The URL of the next page of a keyset-paged list (same filters and limit, the cursor instead of an
+    offset), or None on the last page."""
+    if cursor is None:
+        return None
+    args = request.args.to_dict(flat=True)
+    args.pop("offset", None)
+    args["cursor"] = cursor
+    return request.base_url + "?" + urlencode(args)
+
+
 def check_known_args(known: tuple[str, ...]) -> None:
     """Every query parameter must be one the route reads: an unknown one is a 400 naming it."""
     for name in request.args:

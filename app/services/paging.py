@@ -11,12 +11,19 @@ A service that lists things takes a PageRequest and returns a Page:
 
 and the view builds the request from the URL: PageRequest.from_args(request.args, SORTS, default="due").
 """
+import base64
+import binascii
+import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from math import ceil
 from typing import Any, Callable, Mapping
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+
+from ..i18n import _
+from .errors import ServiceError
 
 DEFAULT_SIZE = 25
 SIZES = (10, 25, 50, 100)
@@ -39,6 +46,13 @@ class PageRequest:
     sort: str = ""
     direction: str = "asc"
 
+    cursor: str = ""  # where the previous page ended (keyset paging of the default order), opaque
+
+    @property
+    def keyset(self) -> bool:
+        """Read by position after a cursor rather than by offset: the list's default order, ascending."""
+        return self.direction == "asc" and bool(self.cursor)
+
     @classmethod
     def from_args(cls, args: Mapping, sorts: Mapping | None = None, default: str = "",
                   default_direction: str = "asc", size: int = DEFAULT_SIZE) -> "PageRequest":
@@ -49,7 +63,9 @@ class PageRequest:
         if direction not in ("asc", "desc"):
             direction = default_direction
         size = _int(args.get("size"), size, 1, max(SIZES))
-        return cls(page=_int(args.get("page"), 1, 1, 10**6), size=size, sort=sort, direction=direction)
+        cursor = str(args.get("cursor") or "") if sort == default and direction == default_direction else ""
+        return cls(page=_int(args.get("page"), 1, 1, 10**6), size=size, sort=sort, direction=direction,
+                   cursor=cursor)
 
     @property
     def offset(self) -> int:
@@ -125,11 +141,16 @@ def order_clauses(request: PageRequest, sorts: Mapping[str, Any], tiebreak=None)
     return clauses
 
 
+def count(session: Session, query) -> int:
+    """How many rows a SELECT matches."""
+    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
 def paginate(session: Session, query, request: PageRequest, sorts: Mapping[str, Any] | None = None,
              tiebreak=None, scalars: bool = True) -> Page:
     """Run a SELECT for one page (LIMIT/OFFSET) and count its total. With a sort the query's own ORDER BY
     is replaced; a page past the end shows the last page."""
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    total = count(session, query)
     ordered = query
     if sorts and request.sort in sorts:
         ordered = query.order_by(None).order_by(*order_clauses(request, sorts, tiebreak))
@@ -148,3 +169,37 @@ def from_list(rows: list, request: PageRequest, key: Callable[[Any], Any] | None
     page_no = min(request.page, max(1, ceil(total / request.size))) if request.size else 1
     start = (page_no - 1) * request.size
     return Page(rows[start:start + request.size], total, page_no, request.size, request.sort, request.direction)
+
+
+# ---------------------------------------------------------------- keyset cursors
+# A cursor names the sort key of the last row of a page (e.g. due time, creation time and id of a task):
+# the next page is read from the index just after it, so page 100 costs what page 1 costs, and a row
+# that leaves the list between two pages does not shift the following ones. Encoded opaquely (URL-safe
+# base64 of a JSON list; times tagged), so clients pass it back unchanged.
+
+def encode_cursor(key: tuple) -> str:
+    values = [{"t": v.isoformat()} if isinstance(v, datetime) else v for v in key]
+    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str, shape: tuple, name: str = "cursor", nullable: tuple = ()) -> tuple:
+    """The key a cursor names; shape gives each position's type (datetime, str, int), nullable the
+    positions that may be None. A cursor that is not one of ours is a 400 naming the parameter."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(shape):
+            raise ValueError(text)
+        key = []
+        for position, (value, kind) in enumerate(zip(raw, shape)):
+            if value is None and position in nullable:
+                key.append(None)
+            elif kind is datetime:
+                key.append(datetime.fromisoformat(value["t"]))
+            elif isinstance(value, kind) and not isinstance(value, bool):
+                key.append(value)
+            else:
+                raise ValueError(text)
+        return tuple(key)
+    except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError, RecursionError):
+        raise ServiceError(_("%(name)s is not a position this list gave out; start again from the first page.",
+                             name=name), code="invalid_parameter", parameter=name) from None

@@ -4,11 +4,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...models import HumanTask, OPEN_STATES, ProcessInstance, ProcessVersion, User
-from ..paging import Page, PageRequest, paginate
+from ..paging import Page, PageRequest, count, paginate
 from . import inbox, tasks
 
 # URL sort key -> column
-TASK_SORTS = {"due": HumanTask.due_at, "key": HumanTask.business_key, "process": HumanTask.process_id,
+TASK_SORTS = {"due": (HumanTask.due_at, HumanTask.created_at), "key": HumanTask.business_key, "process": HumanTask.process_id,
               "task": HumanTask.title, "customer": HumanTask.customer, "waiting": HumanTask.created_at,
               "holder": HumanTask.claimed_by}
 CASE_SORTS = {"started": ProcessInstance.started_at, "key": ProcessInstance.business_key,
@@ -18,8 +18,7 @@ CASE_SORTS = {"started": ProcessInstance.started_at, "key": ProcessInstance.busi
 def task_page(session: Session, user: User, scope: str, request: PageRequest, locale: str = "zh",
               **filters) -> Page:
     """One page of my tasks (scope "mine") or my departments' queue ("queue"), labelled."""
-    query = inbox.filtered_query(user, scope, **filters)
-    page = paginate(session, query, request, TASK_SORTS, tiebreak=HumanTask.id)
+    page = _task_list_page(session, inbox.filtered_query(user, scope, **filters), request)
 
     def rows(found):
         decorated = inbox.decorate(session, found, locale)
@@ -31,18 +30,35 @@ def task_page(session: Session, user: User, scope: str, request: PageRequest, lo
     return page.map(rows)
 
 
+def _task_list_page(session: Session, query, request: PageRequest) -> Page:
+    """A page of a task list. In the default order (due, ascending) the first page and every page reached by
+    "next" are read after request.cursor (keyset); the next link carries the cursor of the page's last row
+    (page.extra["next_cursor"]), so page 100 costs what page 1 costs. Numbered pages and other sorts are
+    read by offset."""
+    if request.sort != "due" or request.direction != "asc" or not (request.cursor or request.page == 1):
+        return paginate(session, query, request, TASK_SORTS, tiebreak=HumanTask.id)
+    after = tasks.read_inbox_cursor(request.cursor) if request.cursor else None
+    found = tasks.rows_after(session, query.order_by(None), request.size + 1, after)
+    extra = {"next_cursor": tasks.inbox_cursor(found[request.size - 1])} if len(found) > request.size else {}
+    return Page(found[:request.size], count(session, query), request.page, request.size, request.sort,
+                request.direction, extra)
+
+
 def department_page(session: Session, head: User, request: PageRequest, locale: str = "zh",
                     group: str = "", holder: str = "") -> Page:
     """Open tasks of the departments the head leads (filter by department and holder; "-" = the queue)."""
+    page = _task_list_page(session, department_query(head, group, holder), request)
+    return page.map(lambda found: inbox.decorate(session, found, locale))
+
+
+def department_query(head: User, group: str = "", holder: str = ""):
     groups = sorted(head.head_of & {group}) if group else sorted(head.head_of)
     query = select(HumanTask).where(HumanTask.group_code.in_(groups), HumanTask.state.in_(OPEN_STATES))
     if holder == "-":
         query = query.where(HumanTask.claimed_by.is_(None))
     elif holder:
         query = query.where(HumanTask.claimed_by == holder)
-    query = query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id)
-    page = paginate(session, query, request, TASK_SORTS, tiebreak=HumanTask.id)
-    return page.map(lambda found: inbox.decorate(session, found, locale))
+    return query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
 
 
 def started_page(session: Session, user: User, request: PageRequest, status: str = "") -> Page:

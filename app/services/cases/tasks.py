@@ -1,5 +1,7 @@
 """Human tasks: who may see, claim and complete them; the inbox queries (task table only)."""
-from sqlalchemy import and_, false, or_, select, update
+from datetime import datetime
+
+from sqlalchemy import and_, false, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from ... import clock
@@ -13,6 +15,7 @@ from . import limits, refusals, store
 from ..modelling import group_fields
 from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..modelling.forms import validate_data
+from ..paging import decode_cursor, encode_cursor
 from .attachments import check_files
 from .cases import open_tasks
 from .instances import check_not_held, run_step
@@ -222,29 +225,85 @@ def inbox_query(user: User, *, process: str | None = None, state: str | None = N
     if business_key:
         query = query.where(HumanTask.business_key == business_key)
     if overdue:  # no task without a due date is left: order as the (group, state, due) index does
-        return query.where(HumanTask.due_at < clock.now()).order_by(HumanTask.due_at, HumanTask.created_at)
-    return query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+        return query.where(HumanTask.due_at < clock.now()).order_by(HumanTask.due_at, HumanTask.created_at,
+                                                                     HumanTask.id)
+    return query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+
+
+def inbox_key(task: HumanTask) -> tuple:
+    """The position of a task in the inbox order: due time (none last), creation time, id."""
+    return (task.due_at, task.created_at, task.id)
 
 
 def _inbox_order(task: HumanTask):
-    return (task.due_at is None, task.due_at or task.created_at, task.created_at)
+    return (task.due_at is None, task.due_at or task.created_at, task.created_at, task.id)
 
 
-def inbox_page(session: Session, user: User, limit: int = 200, offset: int = 0, **filters) -> list[HumanTask]:
-    """One page of the inbox. Held tasks OR the queue is read as two index-ordered queries merged here:
-    one OR-ed query would have to sort every matching row, which grows with the department's queue."""
-    if filters.get("scope", "all") not in ("mine", "queue"):
+INBOX_CURSOR = (datetime, datetime, str)
+
+
+def inbox_cursor(task: HumanTask) -> str:
+    """The opaque cursor of the page that follows this task (GET /api/v1/tasks?cursor=, the pages' next link)."""
+    return encode_cursor(inbox_key(task))
+
+
+def read_inbox_cursor(text: str, name: str = "cursor") -> tuple:
+    """The inbox key a cursor names (a 400 naming the parameter when it is not one)."""
+    return decode_cursor(text, INBOX_CURSOR, name, nullable=(0,))
+
+
+def rows_after(session: Session, query, limit: int, after: tuple | None) -> list[HumanTask]:
+    """Up to `limit` rows of the (unordered) inbox query following the key `after` (None: from the start),
+    in inbox order. Tasks with a due time are read by (due, created, id), then those without by
+    (created, id): each part walks ix_human_tasks_keyset (group, state, due, created, id) from the
+    cursor on, whatever the page number (the redundant >= lets every planner start the range there)."""
+    due, created, task_id = after or (None, None, None)
+    found: list[HumanTask] = []
+    if after is None or due is not None:
+        dated = query.where(HumanTask.due_at.is_not(None))
+        if after is not None:
+            dated = dated.where(HumanTask.due_at >= due, tuple_(HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+                                > tuple_(due, created, task_id))
+        found = list(session.scalars(dated.order_by(HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+                                     .limit(limit)))
+        if len(found) >= limit:
+            return found
+        created = None  # the undated part from its start
+    undated = query.where(HumanTask.due_at.is_(None))
+    if created is not None:
+        undated = undated.where(HumanTask.created_at >= created,
+                                tuple_(HumanTask.created_at, HumanTask.id) > tuple_(created, task_id))
+    return found + list(session.scalars(undated.order_by(HumanTask.created_at, HumanTask.id)
+                                        .limit(limit - len(found))))
+
+
+def inbox_page(session: Session, user: User, limit: int = 200, offset: int = 0, after: tuple | None = None,
+               **filters) -> list[HumanTask]:
+    """One page of the inbox, from an offset, or (keyset paging) after the inbox key `after` of the last
+    task of the previous page. The first page and every keyset page are read in index order from their
+    start position. Held tasks OR the queue is read as two index-ordered queries merged here: one OR-ed
+    query would have to sort every matching row, which grows with the department's queue."""
+    scope = filters.get("scope", "all")
+    scopes = (scope,) if scope in ("mine", "queue") else ("mine", "queue")
+    if offset and after is None:
+        if len(scopes) == 1:
+            return list(session.scalars(inbox_query(user, **filters).limit(limit).offset(offset)))
         wanted = offset + limit
-        parts = [session.scalars(inbox_query(user, **{**filters, "scope": scope}).limit(wanted)).all()
-                 for scope in ("mine", "queue")]
-        merged = sorted({t.id: t for part in parts for t in part}.values(), key=_inbox_order)
-        return merged[offset:offset + limit]
-    return list(session.scalars(inbox_query(user, **filters).limit(limit).offset(offset)))
+        parts = [session.scalars(inbox_query(user, **{**filters, "scope": s}).limit(wanted)).all() for s in scopes]
+    else:
+        parts = [rows_after(session, inbox_query(user, **{**filters, "scope": s}).order_by(None), limit, after)
+                 for s in scopes]
+        offset = 0
+    if len(parts) == 1:
+        return parts[0][offset:offset + limit]
+    merged = sorted({t.id: t for part in parts for t in part}.values(), key=_inbox_order)
+    return merged[offset:offset + limit]
 
 
-def list_tasks(session: Session, user: User, limit: int = 200, offset: int = 0, **filters) -> list[dict]:
+def list_tasks(session: Session, user: User, limit: int = 200, offset: int = 0, after: tuple | None = None,
+               **filters) -> list[dict]:
     now = clock.now()
-    return [task_dict(t, now) for t in inbox_page(session, user, limit, offset, **filters)]
+    return [task_dict(t, now) for t in inbox_page(session, user, limit, offset, after, **filters)]
 
 
 def may_view(user: User, task: HumanTask) -> bool:

@@ -1,0 +1,97 @@
+"""Where the CPU of one completion request goes: N completions through the JSON API in-process (Flask test
+client, bearer token, as gunicorn serves them) on a scratch PostgreSQL database, under cProfile. Prints the
+wall time per completion and the top functions by own and cumulative time, split into the request path
+(authentication, routing, JSON, connection checkouts) and the step save (app.services.cases.instances.run_step).
+
+    python -m bench.completion_profile [--quick|--tiny]
+"""
+import cProfile
+import io
+import pstats
+import time
+
+from . import common, server
+from .http_load import WORKER_USER
+
+NAME = "completion_profile"
+SIZES = {"full": 600, "quick": 200, "tiny": 20}
+
+
+def _client(url: str):
+    import os
+    os.environ.update(server._env(url))
+    from app import create_app
+    from app.services.organisation import org
+    from app.services.modelling import publishing
+    app = create_app()
+    db = app.extensions["db"]
+    with db.session() as session:
+        org.seed_demo(session)
+        publishing.publish(session, publishing.collect_paths([common.FIXTURES], None), "bench")
+        org.create_user(session, WORKER_USER, "demo", groups=["sales", "quality", "production"])
+    client = app.test_client()
+    token = client.post("/api/v1/auth/token", json={"username": WORKER_USER, "password": "demo"}).get_json()["token"]
+    return app, client, {"Authorization": "Bearer " + token}
+
+
+def _complete_cases(client, headers, completions: int, prefix: str) -> float:
+    done, n, t0 = 0, 0, time.perf_counter()
+    while done < completions:
+        n += 1
+        answer = client.post(f"/api/v1/processes/{server.PROCESS}/instances", json={"data": {"case_no": f"{prefix}{n}"}},
+                             headers=headers)
+        assert answer.status_code == 201, answer.get_data(as_text=True)
+        following = [t["id"] for t in answer.get_json()["open_tasks"]]
+        while following and done < completions:
+            answer = client.post(f"/api/v1/tasks/{following[0]}/complete", json={"data": server.STEP_DATA},
+                                 headers=headers)
+            assert answer.status_code == 200, answer.get_data(as_text=True)
+            done += 1
+            following = [t["id"] for t in answer.get_json()["next_tasks"]]
+    return time.perf_counter() - t0
+
+
+def run(size: str = "full") -> dict:
+    completions = SIZES[size]
+    backend = "postgres" if common.postgres_available() else "sqlite"
+    with common.scratch_database(backend) as url:
+        app, client, headers = _client(url)
+        _complete_cases(client, headers, 30, "W")  # warm caches (specs, workflows, access)
+        profile = cProfile.Profile()
+        profile.enable()
+        elapsed = _complete_cases(client, headers, completions, "P")
+        profile.disable()
+        common.RESULTS.mkdir(exist_ok=True)
+        profile.dump_stats(str(common.RESULTS / f"{NAME}.prof"))  # for pstats / snakeviz
+        app.extensions["db"].dispose()
+    stats = pstats.Stats(profile)
+    report = {}
+    for order in ("tottime", "cumulative"):
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).strip_dirs().sort_stats(order).print_stats(35)
+        report[order] = out.getvalue()
+    total = sum(row[2] for row in stats.stats.values())  # own time of every function
+
+    def cumulative(name_part: str) -> float:
+        return max((row[3] for key, row in stats.stats.items() if name_part in f"{key[0]}:{key[2]}"), default=0.0)
+    split = {"step_save(run_step)": cumulative("instances.py:run_step"),
+             "authentication(require_user)": cumulative("auth.py:wrapper"),
+             "token_user": cumulative("signin.py:token_user"),
+             "open_tasks_after_step": cumulative("cases.py:open_tasks")}
+    return common.write_result(NAME, size, {
+        "backend": backend, "completions": completions, "ms_per_completion_wall": round(elapsed * 1000 / completions, 2),
+        "profiled_cpu_ms_per_completion": round(total * 1000 / completions, 2),
+        "ms_per_completion_by_part": {k: round(v * 1000 / completions, 2) for k, v in split.items()},
+        "top_tottime": report["tottime"], "top_cumulative": report["cumulative"]})
+
+
+def describe(result: dict) -> str:
+    return "\n".join([
+        f"{result['backend']}: {result['completions']} completions, {result['ms_per_completion_wall']} ms wall "
+        f"each under the profiler ({result['profiled_cpu_ms_per_completion']} ms profiled)",
+        *(f"  {k:32} {v:7.2f} ms" for k, v in result["ms_per_completion_by_part"].items()),
+        result["top_cumulative"], result["top_tottime"]])
+
+
+if __name__ == "__main__":
+    common.cli(NAME, run, describe)
