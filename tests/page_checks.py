@@ -19,6 +19,9 @@ AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WIDE, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
 # the two ways every page is looked at: a phone in Chinese and a wide screen in English
 COMBOS = [("phone-zh", PHONE, "zh"), ("wide-en", WIDE, "en")]
+# the journeys look at their pages all four ways, one language per test module (two xdist workers share them)
+JOURNEY_COMBOS = {locale: [(f"phone-{locale}", PHONE, locale), (f"wide-{locale}", WIDE, locale)]
+                  for locale in ("zh", "en")}
 ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\d{2}:\d{2}:\d{2}(\.\d+)?[+-]\d{2}:\d{2}|\+00:00")
 # identifiers that are also ordinary words of a page, never flagged
 ORDINARY = {"start", "end", "none", "other", "yes", "no", "email", "phone", "visit", "ok", "all", "main", "done"}
@@ -159,6 +162,7 @@ class PageChecker:
         self.page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
         self.problems: list[str] = []
         self.checked: list[str] = []
+        self.widths: list[tuple[str, int, int]] = []  # (page, viewport width, document width)
         self.axe_violations = 0
         self.widest = 0
 
@@ -193,6 +197,7 @@ class PageChecker:
         check_width = width
         width = page.evaluate("document.documentElement.scrollWidth")
         self.widest = max(self.widest, width)
+        self.widths.append((what, self.viewport["width"], width))
         if width > self.viewport["width"] and check_width:
             self.problems.append(f"{where}: page is {width}px wide")
         for message in self.console:
@@ -215,6 +220,27 @@ class PageChecker:
 
     def close(self):
         self.context.close()
+
+
+class Tally:
+    """What the checkers of a test module looked at: pages, axe findings, document widths per viewport width."""
+
+    def __init__(self):
+        self.pages, self.axe_violations, self.widths = 0, 0, {}
+
+    def add(self, checker: PageChecker):
+        self.pages += len(checker.checked)
+        self.axe_violations += checker.axe_violations
+        for what, viewport, width in checker.widths:
+            self.widths.setdefault(viewport, []).append((width, f"{what} ({checker.locale})"))
+
+    def summary(self, name: str) -> str:
+        parts = []
+        for viewport, found in sorted(self.widths.items()):
+            widest = max(w for w, _ in found)
+            over = sorted({what for w, what in found if w > viewport})
+            parts.append(f"at {viewport}px {len(found)} pages, widest {widest}px" + (f" ({', '.join(over)})" if over else ""))
+        return f"{name}: {self.pages} pages checked, {self.axe_violations} serious/critical axe violations; " + "; ".join(parts)
 
 
 def fill_form(page, values: dict):
