@@ -14,7 +14,8 @@ CARE_SOURCES = dict(
     bpmn=["customer_followup.bpmn", "key_customer_review.bpmn", "after_sales_report.bpmn", "complaint_handling.bpmn",
           "overseas_repair.bpmn", "export_customs.bpmn"],
     dmn=["customer_priority.dmn", "satisfaction_action.dmn", "key_customer_threshold.dmn", "complaint_authority.dmn",
-         "complaint_routing.dmn", "complaint_special.dmn", "repair_arrival_sla.dmn", "export_insurance.dmn"],
+         "complaint_routing.dmn", "complaint_special.dmn", "repair_arrival_sla.dmn", "repair_batch_review.dmn",
+         "export_insurance.dmn"],
     form_prefixes=["customer_", "key_customer_", "after_sales_", "complaint_", "repair_", "export_"])
 
 CALL = {"call_channel": "call", "customer_said": "刀片使用正常", "requests": "", "request_open": False,

@@ -8,7 +8,7 @@ T0 = datetime(2026, 3, 2, 1, 0)
 
 REPAIR_SOURCES = dict(bpmn=["overseas_repair.bpmn", "export_customs.bpmn", "customer_followup.bpmn",
                             "complaint_handling.bpmn"],
-                      dmn=["repair_arrival_sla.dmn", "export_insurance.dmn", "customer_priority.dmn",
+                      dmn=["repair_arrival_sla.dmn", "repair_batch_review.dmn", "export_insurance.dmn", "customer_priority.dmn",
                            "satisfaction_action.dmn", "complaint_authority.dmn", "complaint_routing.dmn",
                            "complaint_special.dmn"],
                       form_prefixes=["repair_", "export_", "customer_", "complaint_"])
@@ -20,6 +20,16 @@ INTAKE = {
     "purchase_place": "Hamburg", "fault_description": "主轴异响 / spindle noise", "quantity": 2,
     "service_type": "A", "region": "overseas",
 }
+
+# WI 5.2: the salesperson's group - the travelling staff and the heads of Quality, Production, Admin & HR, R&D
+COORDINATION_GROUP = [
+    {"person": "sales", "department": "sales", "role": "group_owner"},
+    {"person": "李工", "department": "production", "role": "team_leader"},
+    {"person": "quality_head", "department": "quality", "role": "centre_head"},
+    {"person": "production_head", "department": "production", "role": "centre_head"},
+    {"person": "admin_hr_head", "department": "admin_hr", "role": "centre_head"},
+    {"person": "tech_rd_head", "department": "tech_rd", "role": "centre_head"},
+]
 
 DEFAULTS = {
     "first_reply": {"reply_date": "2026-03-02", "reply_channel": "email", "reply_summary": "已收到，48小时内给出方案"},
@@ -36,7 +46,8 @@ DEFAULTS = {
     "finance_review_fee": {"fee_approved": True},
     "gm_confirm_free": {"free_service_confirmed": True},
     "choose_repair_mode": {"repair_mode": "on_site", "repair_quantity": 2, "customer_requirements": "两周内修复",
-                           "assessment_participants": "品质 王工, 生产 李工, 研发 赵工", "mode_reason": "数量少、需现场调试"},
+                           "assessment_participants": "品质 王工, 生产 李工, 研发 赵工", "mode_reason": "数量少、需现场调试",
+                           "coordination_channel": "wechat", "coordination_group": COORDINATION_GROUP},
     "engage_local_repairer": {"local_repairer_name": "Nord Service GmbH", "local_repairer_qualification": "ISO 9001",
                               "local_agreement_no": "LR-9", "local_repair_completed_date": "2026-03-20",
                               "local_repair_result": "已修复"},
@@ -73,6 +84,12 @@ DEFAULTS = {
     "repair_intake_check": {"preinspection_needed": False, "line_inspection_needed": False},
     "quality_preinspection": {"preinspection_verdict": "确认轴承不良"},
     "pmc_schedule": {"scheduled_date": "2026-03-11", "production_line": "二号线"},
+    "batch_review_meeting": {"review_date": "2026-03-10", "review_departments": ["production", "quality", "tech_rd"],
+                             "review_attendees": [{"person": "production_head", "department": "production", "role": "chair"},
+                                                  {"person": "quality_head", "department": "quality", "role": "member"},
+                                                  {"person": "tech_rd_head", "department": "tech_rd", "role": "member"}],
+                             "review_minutes": "同批次故障相同，更换轴承后逐台老化", "batch_tests_required": True,
+                             "test_department": "quality", "review_conclusion": "老化 24 小时后由品质全功能测试"},
     "repair_units": {"repair_record_no": "MA077-1", "repaired_quantity": 2, "repair_findings": "更换轴承"},
     "renegotiate_date": {"new_promised_date": "2026-04-10", "renegotiation_note": "客户同意延期"},
     "burn_in": {"quality_notified_date": "2026-03-12", "burn_in_hours": 24, "burn_in_result": "正常"},

@@ -127,8 +127,9 @@ def test_return_shipment_calls_export_customs_and_the_table_exists():
     assert call.get("calledElement") == "export_customs"
     assert (PROCESSES / "export_customs.bpmn").exists()
     decisions = {rule.findtext(".//spiff:calledDecisionId", "", NS) for rule in _all("businessRuleTask")}
-    assert decisions == {"repair_arrival_sla", "customer_priority"}
+    assert decisions == {"repair_arrival_sla", "customer_priority", "repair_batch_review"}
     assert 'decision id="repair_arrival_sla"' in (PROCESSES / "repair_arrival_sla.dmn").read_text(encoding="utf-8")
+    assert 'decision id="repair_batch_review"' in (PROCESSES / "repair_batch_review.dmn").read_text(encoding="utf-8")
 
 
 def test_forms_are_bilingual_json_schemas_with_typed_fields():
@@ -145,6 +146,21 @@ def test_forms_are_bilingual_json_schemas_with_typed_fields():
                 assert field["type"] == "integer", (path.name, name)
             if name.endswith("_date"):
                 assert field.get("format") == "date", (path.name, name)
+        for name, field in _choices(schema):  # every choice has a bilingual label people read instead of its code
+            assert field.get("oneOf") and "enum" not in field, (path.name, name)
+            # (trade terms such as FOB are read as they are in both languages)
+            assert all(" / " in c["title"] or c["title"] == c["const"].upper() for c in field["oneOf"]), (path.name, name)
     intake = json.loads((FORMS / "repair_intake.schema.json").read_text(encoding="utf-8"))["properties"]
-    assert intake["service_type"]["enum"] == ["A", "B", "C", "D"]
-    assert intake["region"]["enum"] == ["domestic", "overseas"]
+    assert [c["const"] for c in intake["service_type"]["oneOf"]] == ["A", "B", "C", "D"]
+    assert [c["const"] for c in intake["region"]["oneOf"]] == ["domestic", "overseas"]
+
+
+def _choices(schema):
+    """(name, property) of every field or list entry part that is a choice among fixed values."""
+    for name, field in (schema.get("properties") or {}).items():
+        if field.get("oneOf") or field.get("enum"):
+            yield name, field
+        items = field.get("items") or {}
+        if items.get("oneOf") or items.get("enum"):
+            yield name, items
+        yield from ((f"{name}.{part}", sub) for part, sub in _choices(items))

@@ -67,10 +67,26 @@ def _version_info(version: ProcessVersion) -> dict:
                     options[str(choice["const"])] = str(choice.get("title") or choice["const"])
             fields[name] = {"title": str(prop.get("title") or ""), "options": options,
                             "format": prop.get("format"), "type": prop.get("type"),
-                            "currency": prop.get("x-currency") or ("CNY" if prop.get("format") == "money" else None)}
+                            "currency": prop.get("x-currency") or ("CNY" if prop.get("format") == "money" else None),
+                            "parts": _row_parts(prop)}
     start = (version.meta or {}).get("start") or {}
     return {"zh": zh, "en": en, "fields": fields, "process_id": version.process_id, "name": version.name,
             "start_properties": start.get("properties") or {}}
+
+
+def _row_parts(prop: dict) -> dict:
+    """For a list of records (array of objects): each part's title, option titles and whether it names a
+    person (x-person: a user name shown by display name, any other text as entered)."""
+    items = prop.get("items") if isinstance(prop.get("items"), dict) else {}
+    parts = {}
+    for key, part in (items.get("properties") or {}).items():
+        if not isinstance(part, dict):
+            continue
+        choices = part.get("oneOf") or part.get("anyOf") or []
+        options = {str(c["const"]): str(c.get("title") or c["const"]) for c in choices
+                   if isinstance(c, dict) and "const" in c}
+        parts[key] = {"title": str(part.get("title") or key), "options": options, "person": bool(part.get("x-person"))}
+    return parts
 
 
 class Labels:
@@ -155,11 +171,34 @@ class Labels:
             return format_decimal(value, locale=_babel_locale(self.locale))
         if isinstance(value, (datetime, date)) or spec.get("format") in ("date-time", "date"):
             return local_time(value, self.locale)
+        if isinstance(value, dict) and spec.get("parts"):
+            return self._row(spec["parts"], value)
         if isinstance(value, dict):
             return json.dumps(value, ensure_ascii=False)
         if isinstance(value, str) and ISO_INSTANT.match(value):
             return local_time(value, self.locale)
         return str(value)
+
+    def _row(self, parts: dict, row: dict) -> str:
+        """One entry of a list of records (a team member, a participant) as a line: its first part, then the
+        others in brackets - options by their titles, people by their display names, yes/no with the title."""
+        texts = []
+        for key, part in parts.items():
+            item = row.get(key)
+            if item is None or item == "":
+                continue
+            if part["person"]:
+                text = self.person(str(item))
+            elif isinstance(item, bool):
+                text = f"{split_label(part['title'], self.locale)}: {_('Yes') if item else _('No')}"
+            elif str(item) in part["options"]:
+                text = split_label(part["options"][str(item)], self.locale)
+            else:
+                text = str(item)
+            texts.append(text)
+        if len(texts) < 2:
+            return "".join(texts)
+        return f"{texts[0]}（{'，'.join(texts[1:])}）" if self.locale == "zh" else f"{texts[0]} ({', '.join(texts[1:])})"
 
     # organisation ---------------------------------------------------------------------------------
     def group(self, code: str | None) -> str:

@@ -38,7 +38,7 @@ def _kind(prop: dict, required: bool) -> str:
     if kind == "array":
         items = prop.get("items") or {}
         if items.get("type") == "string":
-            return "multiselect" if "enum" in items else "lines"
+            return "multiselect" if "enum" in items or _options(items, "zh") else "lines"
         return "json"
     if _options(prop, "zh") is not None and kind != "boolean":
         return "select"
@@ -67,7 +67,7 @@ def fields(schema: dict, locale: str) -> list[dict]:
             "name": name, "kind": _kind(prop, is_required), "required": is_required,
             "label": split_label(str(prop.get("title") or name), locale),
             "help": split_label(str(prop.get("description") or ""), locale),
-            "options": _options(prop, locale) or ([(str(v), str(v)) for v in items.get("enum", [])] or None),
+            "options": _options(prop, locale) or _options(items, locale),
             "currency": prop.get("x-currency", "CNY"), "min": prop.get("minimum"), "max": prop.get("maximum"),
             "max_length": prop.get("maxLength"),
         })
