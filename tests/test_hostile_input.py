@@ -112,7 +112,7 @@ def test_called_processes_cannot_be_started_on_their_own(api, db):
 
 def _validate(api, files: dict):
     data = {"files": [(io.BytesIO(content), name) for name, content in files.items()]}
-    return api.client.post("/api/v1/models/validate", headers=api.headers, data=data,
+    return api.client.post("/api/v1/models/validate", headers={**api.headers, "Accept-Language": "en"}, data=data,
                            content_type="multipart/form-data")
 
 

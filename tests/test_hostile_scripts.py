@@ -42,7 +42,8 @@ def _diagram() -> bytes:
 def test_hostile_scripts_are_refused_at_upload_with_element_and_reason(api):
     owner = api("process_owner")
     for url in ("/api/v1/models/validate", "/api/v1/models"):
-        response = owner.client.post(url, headers=owner.headers, content_type="multipart/form-data",
+        response = owner.client.post(url, headers={**owner.headers, "Accept-Language": "en"},
+                                     content_type="multipart/form-data",
                                      data={"files": [(io.BytesIO(_diagram()), "hostile_scripts.bpmn")]})
         body = response.get_json()
         problems = body["problems"] if url.endswith("validate") else body["error"]["problems"]

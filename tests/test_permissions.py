@@ -175,6 +175,8 @@ TABLE = [
     ("account.password", "GET", "SIGNED_IN", None, None),
     ("account.password", "POST", "SIGNED_IN", None, {"current_password": "demo", "new_password": "demo",
                                                       "repeat_password": "demo"}),
+    ("account.settings", "GET", "SIGNED_IN", None, None),
+    ("account.settings", "POST", "SIGNED_IN", None, {"locale": "zh", "timezone": "Asia/Shanghai"}),
     ("account.tokens", "GET", "SIGNED_IN", None, None),
     ("account.tokens", "POST", "SIGNED_IN", None, {}),
     ("account.reset", "GET", "PUBLIC", None, None),

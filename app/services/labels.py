@@ -231,6 +231,49 @@ class Labels:
     def status(self, code: str | None) -> str:
         return status_labels().get(code or "", code or "")
 
+    # authored text ----------------------------------------------------------------------------------
+    def documentation(self, version_id: int | None, text: str | None) -> str:
+        """An element's documentation as staff read it: the regulation it cites stays; a field a form
+        declares is named by its form label; internal variable names, decision-table ids, diagram
+        property names and the [decision] marker are left out."""
+        return staff_text(text, {name: self.field(version_id, name) for name in self.declared(version_id)})
+
+
+# identifiers in authored text: snake_case names, camelCase property names, calls like today()
+_IDENTIFIER = re.compile(r"(?<![\w.§/-])([a-z][a-z0-9]*(?:_[a-z0-9]+)+|[a-z]+[A-Z][A-Za-z0-9]*|[a-z_]+\(\))(?![\w(-])")
+_DECISION_REF = re.compile(r"(?:\[decision\]\s*)?\b(DMN|决策表)\s+([a-z][a-z0-9_]*)")
+_EMPTY_BRACKETS = re.compile(r"[（(][\s,，;；、]*[）)]")
+_SPACE_BEFORE = re.compile(r"\s+(?=[，。；：、）)”])")
+_SPACE_AFTER = re.compile(r"(?<=[（(“，；：、])\s+")
+_PUNCT_RUNS = re.compile(r"([，；、])[，；、]+")
+
+
+def staff_text(text: str | None, fields: dict[str, str] | None = None) -> str:
+    """Authored text without engine identifiers: names in `fields` become their labels, the rest go."""
+    if not text:
+        return ""
+    fields = fields or {}
+    out = _DECISION_REF.sub(lambda m: "决策表" if m.group(1) == "决策表" else "", text)
+    out = out.replace("[decision]", "")
+    out = _IDENTIFIER.sub(lambda m: fields.get(m.group(1), ""), out)
+    for _round in range(2):
+        out = _EMPTY_BRACKETS.sub("", out)
+        out = _SPACE_BEFORE.sub("", _SPACE_AFTER.sub("", out))
+        out = _PUNCT_RUNS.sub(r"\1", out)
+        out = re.sub(r"(?<=[（(])[，；、,;]+|[，；、,;]+(?=[）)])", "", out)
+        out = re.sub(r"[，；、]+(?=[。])|(?<=[：:])[，；、]+", "", out)
+        out = re.sub(r"。{2,}", "。", out)
+        # the same for ASCII punctuation: "(group , any member)", "输入: , , .", "记入 ."
+        out = re.sub(r"[ \t]+(?=[,.;:)])", "", out)
+        out = re.sub(r"([,;:])(?:\s*[,;])+", r"\1", out)
+        out = re.sub(r"(?<=[(:])\s*[,;]\s*|[,;]\s*(?=[.)])", "", out)
+        out = re.sub(r"(?<![.])\.\.(?![.])", ".", out)
+        out = re.sub(r"^[：:;；,，]\s*", "", out)
+        out = re.sub(r"(?<=[\u4e00-\u9fff—])[ \t]+(?=[\u4e00-\u9fff（])", "", out)
+    # 接到日期（接到日期）: a label that repeats the words before it is said once
+    out = re.sub(r"([\u4e00-\u9fff]+)（([^（）]+)）", lambda m: m.group(1) if m.group(1).endswith(m.group(2)) else m.group(0), out)
+    return re.sub(r"[ \t]{2,}", " ", out).strip()
+
 
 def _babel_locale(locale: str) -> str:
     return "en_US" if locale == "en" else "zh_CN"
@@ -267,10 +310,76 @@ def local_time(value, locale: str = "zh", fmt: str = "short", zone: str | None =
     return format_date(value, fmt, locale=babel_locale)
 
 
-def display_zone() -> str:
-    """The zone pages show times in: the user's setting when the page has one, else DISPLAY_TIMEZONE."""
+COMPANY_ZONE = "Asia/Shanghai"
+# zones a person can choose on the account page (IANA name -> UTC offset); the company's zone first
+ZONES = {
+    "Asia/Shanghai": "UTC+8", "Asia/Hong_Kong": "UTC+8", "Asia/Singapore": "UTC+8", "Asia/Tokyo": "UTC+9",
+    "Asia/Kolkata": "UTC+5:30", "Asia/Dubai": "UTC+4", "Europe/Moscow": "UTC+3", "Europe/Berlin": "UTC+1/+2",
+    "Europe/London": "UTC+0/+1", "Africa/Johannesburg": "UTC+2", "America/New_York": "UTC-5/-4",
+    "America/Chicago": "UTC-6/-5", "America/Los_Angeles": "UTC-8/-7", "America/Sao_Paulo": "UTC-3",
+    "Australia/Sydney": "UTC+10/+11", "UTC": "UTC",
+}
+
+
+def _zone_names() -> dict[str, str]:
+    return {"Asia/Shanghai": _("China time (Beijing)"), "Asia/Hong_Kong": _("Hong Kong"),
+            "Asia/Singapore": _("Singapore"), "Asia/Tokyo": _("Tokyo"), "Asia/Kolkata": _("India (New Delhi)"),
+            "Asia/Dubai": _("Dubai"), "Europe/Moscow": _("Moscow"), "Europe/Berlin": _("Central Europe (Berlin)"),
+            "Europe/London": _("London"), "Africa/Johannesburg": _("Johannesburg"),
+            "America/New_York": _("US Eastern (New York)"), "America/Chicago": _("US Central (Chicago)"),
+            "America/Los_Angeles": _("US Pacific (Los Angeles)"), "America/Sao_Paulo": _("São Paulo"),
+            "Australia/Sydney": _("Sydney"), "UTC": _("Coordinated Universal Time")}
+
+
+def zone_choices() -> list[tuple[str, str]]:
+    """(IANA zone, readable name in the page language) for the time-zone select."""
+    names = _zone_names()
+    return [(zone, f"{names[zone]} ({offset})") for zone, offset in ZONES.items()]
+
+
+def zone_name(zone: str | None) -> str:
+    """A zone as people read it (its IANA name when it is not one of the listed ones)."""
+    return _zone_names().get(zone or company_zone()) or str(zone)
+
+
+def company_zone() -> str:
+    """The company's zone (DISPLAY_TIMEZONE, China time unless configured otherwise)."""
     try:
-        from flask import current_app, g
-        return getattr(g, "time_zone", None) or current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai"
+        from flask import current_app
+        return current_app.config.get("BABEL_DEFAULT_TIMEZONE") or COMPANY_ZONE
     except RuntimeError:
-        return "Asia/Shanghai"
+        return COMPANY_ZONE
+
+
+def user_zone(user) -> str:
+    """The zone one person reads times in: their own setting, else the company's."""
+    zone = getattr(user, "timezone", None)
+    return zone if zone and _known_zone(zone) else company_zone()
+
+
+def _known_zone(zone: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def display_zone() -> str:
+    """The zone times are shown in for this request: the signed-in user's setting (page or API token),
+    else the company's zone. Outside a request (workers, CLI) the company's zone; jobs writing for one
+    person (e-mails) pass user_zone(user) explicitly."""
+    try:
+        from flask import g, has_request_context
+        if not has_request_context():
+            return company_zone()
+        if "time_zone" not in g:
+            from flask_login import current_user
+            user = getattr(g, "api_user", None)
+            if user is None and current_user and current_user.is_authenticated:
+                user = getattr(current_user, "user", None)
+            g.time_zone = user_zone(user)
+        return g.time_zone or company_zone()
+    except RuntimeError:
+        return COMPANY_ZONE

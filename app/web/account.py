@@ -1,12 +1,13 @@
 """The signed-in user's own account: change the password, see and revoke API tokens; and the page a
 one-time password-reset link opens (no sign-in needed). A user with a temporary password is sent to the
 password page until it is changed."""
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session as http_session, url_for
 from flask_login import current_user, login_required
 
-from .. import get_db
+from .. import clock, get_db
 from ..i18n import _
-from ..services.errors import ServiceError
+from ..services.errors import ServiceError, ValidationFailed
+from ..services.labels import ZONES, company_zone, zone_choices
 from ..services.organisation import passwords, signin, users
 from .auth import current_session_key
 from .common import me
@@ -18,15 +19,43 @@ OPEN_WHILE_CHANGING = {"account.password", "auth.logout", "auth.set_locale", "st
 
 @bp.before_app_request
 def account_settings():
-    """The user's time zone applies to every time the page shows; a temporary password is changed first."""
+    """A temporary password is changed first. (The user's time zone applies to every time a page shows:
+    app/services/labels.py display_zone() reads it from the signed-in user.)"""
     if not current_user.is_authenticated:
         return None
     user = me()
-    if user.timezone:
-        g.time_zone = user.timezone
     if user.must_change_password and request.endpoint not in OPEN_WHILE_CHANGING and not request.path.startswith("/api/"):
         return redirect(url_for("account.password"))
     return None
+
+
+@bp.route("/account/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    """The user's own language and time zone (recorded in the administrative trail as a change of the user)."""
+    errors = {}
+    chosen = {"locale": me().locale, "timezone": me().timezone or company_zone()}
+    if request.method == "POST":
+        form = request.form
+        chosen = {"locale": form.get("locale", ""), "timezone": form.get("timezone", "")}
+        with get_db().session() as session:
+            try:
+                if chosen["timezone"] not in ZONES:
+                    raise ValidationFailed(_("Choose one of the listed time zones."),
+                                           {"timezone": [_("Choose one of the listed time zones.")]})
+                # the company's zone is stored as "no zone of my own": the person follows the company setting
+                zone = None if chosen["timezone"] == company_zone() else chosen["timezone"]
+                users.update(session, me().username, me().username, {"locale": chosen["locale"], "timezone": zone})
+            except ValidationFailed as exc:
+                session.rollback()
+                errors = exc.field_errors
+                flash(exc.message, "error")
+            else:
+                http_session["locale"] = chosen["locale"]
+                flash(_("Your settings were saved."), "success")
+                return redirect(url_for("account.settings"))
+    return render_template("account/settings.html", errors=errors, chosen=chosen, zones=zone_choices(),
+                           now=clock.now()), (422 if errors else 200)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -10,6 +10,7 @@ from ..services.audit import audit_chain, reports
 from ..services.cases import cases
 from ..services.errors import NotFound
 from ..services.modelling.publishing import latest_version
+from ..services.paging import PageRequest, paginate
 from .audit import bp
 from .common import locale
 
@@ -36,8 +37,11 @@ def versions():
     with get_db().session() as session:
         counts = dict(session.execute(select(ProcessInstance.version_id, func.count())
                                       .group_by(ProcessInstance.version_id)).all())
-        rows = list(session.scalars(select(ProcessVersion).order_by(ProcessVersion.process_id,
-                                                                    ProcessVersion.version.desc())))
+        sorts = {"process": ProcessVersion.process_id, "published": ProcessVersion.published_at}
+        req = PageRequest.from_args(request.args, sorts, default="process")
+        rows = paginate(session, select(ProcessVersion).order_by(ProcessVersion.process_id,
+                                                                 ProcessVersion.version.desc()),
+                        req, sorts, tiebreak=ProcessVersion.id)
     return render_template("audit/versions.html", versions=rows, counts=counts)
 
 

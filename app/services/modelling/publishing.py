@@ -15,7 +15,7 @@ from ..audit import audit
 from ...workcalendar import check_due_expression
 from ..errors import PublishRefused
 from ..organisation.targets import escalation_problems
-from . import foreign, group_fields
+from . import foreign, group_fields, problem_text
 from .forms import schema_problems
 from .model_rules import rule_problems
 from ..organisation.org import group_index, resolve_lane
@@ -95,7 +95,7 @@ def validate(session: Session | None, sources: SourceSet):
         start_form = proc.start.get("form")
         if start_form and start_form not in sources.forms:
             problems.append(Problem(bpmn_file, proc.start.get("element_id", ""), f"form {start_form} not found"))
-    return processes, problems
+    return processes, problem_text.localised(problems)
 
 
 def _content_hash(files: dict[str, str]) -> str:

@@ -18,6 +18,7 @@ from ...i18n import _
 from ...models import NotificationSetting, OutboxMessage, User
 from ...settings import setting
 from ...workcalendar import CHINA_OFFSET
+from ..labels import local_time, user_zone, zone_name
 from . import notifications
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,9 @@ def _in_locale(locale: str | None):
     return force_locale(locale or "zh") if has_app_context() else nullcontext()
 
 
-def _local(value: datetime | None) -> str:
-    return (value + CHINA_OFFSET).strftime("%Y-%m-%d %H:%M") if value else "-"
+def _local(value: datetime | None, user: User | None = None) -> str:
+    """A due time in the recipient's zone (their setting, else the company's), in their language."""
+    return local_time(value, (user.locale if user else None) or "zh", zone=user_zone(user)) if value else "-"
 
 
 def _subject(kind: str, title: str) -> str:
@@ -68,9 +70,9 @@ def _subject(kind: str, title: str) -> str:
     return subjects.get(kind, title)
 
 
-def _line(row: OutboxMessage) -> str:
-    return _("%(what)s — case %(key)s, due %(due)s (China time)", what=_subject(row.kind, row.title),
-             key=row.business_key or "-", due=_local(row.due_at))
+def _line(row: OutboxMessage, user: User | None = None) -> str:
+    return _("%(what)s — case %(key)s, due %(due)s (%(zone)s)", what=_subject(row.kind, row.title),
+             key=row.business_key or "-", due=_local(row.due_at, user), zone=zone_name(user_zone(user)))
 
 
 def _message(cfg: dict, user: User, subject: str, body: str) -> EmailMessage:
@@ -115,7 +117,7 @@ def _deliver_row(session, server, cfg, row: OutboxMessage, digest_ids: set[int])
             if user.username in row.recipients:
                 continue
             with _in_locale(user.locale):
-                server.send_message(_message(cfg, user, _subject(row.kind, row.title), _line(row)))
+                server.send_message(_message(cfg, user, _subject(row.kind, row.title), _line(row, user)))
             row.recipients = [*row.recipients, user.username]
             count += 1
     except smtplib.SMTPServerDisconnected:
@@ -162,7 +164,7 @@ def _send_digest(session, server, cfg, choice: NotificationSetting, now: datetim
     if rows and user.email and user.is_active:
         with _in_locale(user.locale):
             subject = _("Daily digest: %(count)s notification(s)", count=len(rows))
-            body = "\n".join("- " + _line(row) for row in rows)
+            body = "\n".join("- " + _line(row, user) for row in rows)
             server.send_message(_message(cfg, user, subject, body))
         sent = 1
     choice.last_digest_at = now

@@ -9,12 +9,15 @@ const T = cfg.messages;
 const t = (key) => T[key] || key;
 const $ = (sel) => document.querySelector(sel);
 
+// the modelers speak the page language: bpmn-js-i18n-zh for diagrams, ./dmn-zh.js for decision tables
 const zh = cfg.locale === "zh" ? (await import(cfg.zhUrl)).default : {};
-function translate(template, replacements = {}) {
-  const text = zh[template] || template;
-  return text.replace(/{([^}]+)}/g, (_, key) => (replacements[key] !== undefined ? replacements[key] : `{${key}}`));
+const dmnZh = cfg.locale === "zh" ? { ...zh, ...(await import("./dmn-zh.js")).default } : {};
+function translator(words) {
+  return (template, replacements = {}) => (words[template] || template)
+    .replace(/{([^}]+)}/g, (_, key) => (replacements[key] !== undefined ? replacements[key] : `{${key}}`));
 }
-const translateModule = { translate: ["value", translate] };
+const translateModule = { translate: ["value", translator(zh)] };
+const dmnTranslateModule = { translate: ["value", translator(dmnZh)] };
 
 const state = { files: {}, dirty: new Set(), current: null, snapshot: null, problems: [] };
 cfg.files.forEach((name) => { state.files[name] = null; });
@@ -22,7 +25,7 @@ cfg.files.forEach((name) => { state.files[name] = null; });
 const bpmn = new window.BpmnJS({ container: "#bpmn-canvas", moddleExtensions: { spiffworkflow: spiffModdle },
   additionalModules: [translateModule] });
 createPanel(bpmn, $("#bpmn-props"), { t });
-const dmn = new window.DmnJS({ container: "#dmn-canvas", common: { additionalModules: [translateModule] } });
+const dmn = new window.DmnJS({ container: "#dmn-canvas", common: { additionalModules: [dmnTranslateModule] } });
 const formText = $("#form-text");
 formText.addEventListener("input", () => { renderPreview($("#form-preview"), formText.value, T); markDirty(); });
 // an edit marks the open file as unsaved at once (• in the file list) until the draft is saved
@@ -42,7 +45,8 @@ const kind = (name) => (name.endsWith(".dmn") ? "dmn" : name.endsWith(".json") ?
 async function api(method, path, body) {
   const response = await fetch(cfg.api + path, {
     method, credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": cfg.csrf, Accept: "application/json" },
+    headers: { "Content-Type": "application/json", "X-CSRFToken": cfg.csrf, Accept: "application/json",
+      "Accept-Language": cfg.locale },  // problems come back in the page language, whatever the browser says
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   let data = null;
