@@ -20,6 +20,9 @@ class Database:
             # checkout (a round trip each time): connections are renewed after POOL_RECYCLE_SECONDS, and a
             # connection found dead invalidates the pool (SQLAlchemy's disconnect handling)
             wait = number("LOCK_WAIT_SECONDS")
+            # a batch of rows (executemany) is sent in one round trip: INSERTs as one multi-row VALUES,
+            # other statements (upserts, UPDATEs) joined into pages (psycopg2's execute_batch)
+            kwargs.update(executemany_mode="values_plus_batch")
             kwargs.update(pool_size=10, max_overflow=20, pool_recycle=int(number("POOL_RECYCLE_SECONDS")),
                           pool_timeout=wait,
                           connect_args={"connect_timeout": 5, "options": f"-c lock_timeout={int(wait * 1000)}"})

@@ -6,6 +6,9 @@ P1, the write floor (bench/write_floor.py): the rows each persisted step wrote, 
 driver in one transaction per step on a copy of the same database, in the same run. Reported per step:
 floor, the product's overhead (persisted − in-memory) and overhead/floor (target <= 2).
 
+Diagrams: bench/fixtures/ten_steps.bpmn and the four business processes (complaint handling, contract
+review, export licence & customs, overseas repair) with the data their scenario tests submit.
+
     python -m bench.engine_throughput [--quick]
 """
 from . import common, write_floor
@@ -14,14 +17,15 @@ from .driver import ProcessDriver, run_instances
 NAME = "engine_throughput"
 # instances per batch, batches (each batch: persisted then in memory)
 SIZES = {"full": (20, 7), "quick": (4, 3), "tiny": (1, 1)}
-PROCESSES = {"ten_steps": "bench_ten_steps", "complaint": "complaint_handling"}
+PROCESSES = {"ten_steps": "bench_ten_steps", "complaint": "complaint_handling", "contract": "contract_review",
+             "export": "export_licence", "repair": "overseas_repair"}
 
 
 def measure(backend: str, process: str, per_batch: int, repeats: int) -> dict:
     with common.scratch_database(backend) as url:
-        app = common.make_app(url, common.diagram_sources(process))
+        app = common.make_app(url, _sources(process))
         db = app.extensions["db"]
-        driver = ProcessDriver(db, PROCESSES[process], common.demo_users(db), **_complaint_data(process))
+        driver = ProcessDriver(db, PROCESSES[process], common.demo_users(db), **_driver_data(process))
         run_instances(driver, "persisted", 2, 10**6)  # warm-up: specs built, statements compiled
         run_instances(driver, "memory", 2, 10**6)
         rows, units = [], []
@@ -59,11 +63,22 @@ def measure(backend: str, process: str, per_batch: int, repeats: int) -> dict:
             "repeats": rows}
 
 
-def _complaint_data(process: str) -> dict:
-    if process != "complaint":
+def _sources(process: str) -> list:
+    if process in ("ten_steps", "complaint"):
+        return common.diagram_sources(process)
+    from . import business_steps
+    return business_steps.DIAGRAMS[process][1]["sources"]
+
+
+def _driver_data(process: str) -> dict:
+    if process == "ten_steps":
         return {}
-    from . import complaint_steps
-    return {"step_data": complaint_steps.STEPS, "start": complaint_steps.START}
+    if process == "complaint":
+        from . import complaint_steps
+        return {"step_data": complaint_steps.STEPS, "start": complaint_steps.START}
+    from . import business_steps
+    diagram = business_steps.DIAGRAMS[process][1]
+    return {"step_data": diagram["steps"], "start": diagram["start"]}
 
 
 def run(size: str = "full") -> dict:
@@ -71,9 +86,9 @@ def run(size: str = "full") -> dict:
     results, notes = [], []
     processes = ["ten_steps"]
     if common.COMPLAINT_BPMN.exists():
-        processes.append("complaint")
+        processes += ["complaint", "contract", "export", "repair"]
     else:
-        notes.append("processes/complaint_handling.bpmn not found: complaint process skipped")
+        notes.append("processes/ not found: the business processes are skipped")
     for backend in common.backends():
         for process in processes:
             try:
@@ -88,11 +103,11 @@ def run(size: str = "full") -> dict:
 
 
 def describe(result: dict) -> str:
-    lines = [f"{'backend':9} {'process':10} {'persisted/s':>12} {'memory/s':>10} {'ratio':>7} target>=0.50"
+    lines = [f"{'backend':9} {'process':10} {'pers. ms':>9} {'mem. ms':>8} {'ratio':>7} target>=0.50"
              f" {'floor ms':>9} {'overhead ms':>12} {'ovh/floor':>9} target<=2"]
     for r in result["results"]:
-        lines.append(f"{r['backend']:9} {r['process']:10} {r['persisted_steps_s']:12.0f} "
-                     f"{r['memory_steps_s']:10.0f} {r['ratio_median']:7.3f} "
+        lines.append(f"{r['backend']:9} {r['process']:10} {r['persisted_ms_per_step']:9.3f} "
+                     f"{r['memory_ms_per_step']:8.3f} {r['ratio_median']:7.3f} "
                      f"{'met' if r['target_met'] else 'MISSED':12} {r.get('floor_ms_per_step', float('nan')):9.3f} "
                      f"{r.get('overhead_ms_per_step', float('nan')):12.3f} {r.get('floor_ratio_median', float('nan')):9.2f} "
                      f"{'met' if r.get('floor_target_met') else 'MISSED'}")

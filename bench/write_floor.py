@@ -85,6 +85,16 @@ def _sqlite(path: Path):
     return conn
 
 
+def execute_many(cur, statement, parameters) -> None:
+    """A batch as the driver sends it fastest: psycopg2 joins the statements into one round trip per page
+    (execute_batch, as the product's engine does), sqlite3 loops in C."""
+    if isinstance(cur, sqlite3.Cursor):
+        cur.executemany(statement, parameters)
+    else:
+        from psycopg2.extras import execute_batch
+        execute_batch(cur, statement, parameters)
+
+
 def replay(connect, captured: Capture) -> dict:
     """Write every unit again in order, one transaction each; returns the step units' figures."""
     conn = connect()
@@ -100,7 +110,7 @@ def replay(connect, captured: Capture) -> dict:
                 # executemany but with one set of parameters: it runs as it was sent
                 if many and isinstance(parameters, (list, tuple)) and parameters \
                         and isinstance(parameters[0], (list, tuple, dict)):
-                    cur.executemany(statement, parameters)
+                    execute_many(cur, statement, parameters)
                     rows += len(parameters) if kind == "step" else 0
                 else:
                     cur.execute(statement, parameters)

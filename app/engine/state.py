@@ -3,9 +3,12 @@
 A workflow is stored as one small "meta" document (workflow-level attributes) plus one row per task.
 A save writes only the tasks that can have changed since the previous save: tasks whose state changed,
 every unfinished task, the children of those (their stored data is a delta against the parent) and the
-parents of tasks added or removed. The cost of a save therefore follows the size of the active part of
-the instance, not the length of its history.
+parents of tasks added or removed - and of those only the rows whose content differs from what was last
+stored (predicted tasks that did not change are not rewritten; a fingerprint of each stored row is kept
+with the live workflow). The cost of a save therefore follows the size of the active part of the instance,
+not the length of its history.
 """
+import json
 import time
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -49,6 +52,9 @@ class LiveWorkflow:
     # what the service layer knows it stored for this live copy (open human tasks, timers)
     extra: dict = field(default_factory=dict)
     full_rewrite: bool = False  # the next save writes every task (e.g. after moving to another version)
+    # task id -> fingerprint of the row as stored (what the last save wrote or the load read)
+    stored_rows: dict[str, str] = field(default_factory=dict)
+    _unsaved_rows: dict[str, str] = field(default_factory=dict)
 
     def all_workflows(self):
         yield "", self.workflow
@@ -110,7 +116,8 @@ def collect_changes(live: LiveWorkflow, full: bool = False) -> Changes:
             dirty &= current
         for tid in dirty:
             task = tasks[tid]
-            upserts.append(TaskRow(str(tid), key, task.task_spec.name, task._state, REGISTRY.convert(task)))
+            _add_row(live, upserts, TaskRow(str(tid), key, task.task_spec.name, task._state,
+                                            REGISTRY.convert(task)), full)
         now_stored[key] = current
     for key in live.stored_ids:
         if key not in now_stored:
@@ -119,6 +126,19 @@ def collect_changes(live: LiveWorkflow, full: bool = False) -> Changes:
         _add_parents_of_removed(live, removed, upserts)
     changes = Changes(meta, upserts, removed, list(live.pending_archive))
     return changes
+
+
+def fingerprint(row: TaskRow) -> str:
+    """The stored content of a row as one string (a copy: later changes of the live task do not reach it)."""
+    return json.dumps([row.workflow_key, row.spec_name, row.state, row.payload], default=str)
+
+
+def _add_row(live: LiveWorkflow, upserts: list[TaskRow], row: TaskRow, full: bool) -> None:
+    """Queue the row unless it is stored exactly like this already."""
+    mark = fingerprint(row)
+    if full or live.stored_rows.get(row.task_id) != mark:
+        upserts.append(row)
+        live._unsaved_rows[row.task_id] = mark
 
 
 def _add_parents_of_removed(live: LiveWorkflow, removed: list[str], upserts: list[TaskRow]):
@@ -132,12 +152,20 @@ def _add_parents_of_removed(live: LiveWorkflow, removed: list[str], upserts: lis
                 continue
             # a task whose children list no longer matches what we stored must be rewritten
             if removed_set.intersection(task._children) or len(task._children) != len(set(task._children)):
-                upserts.append(TaskRow(str(task.id), key, task.task_spec.name, task._state, REGISTRY.convert(task)))
+                _add_row(live, upserts, TaskRow(str(task.id), key, task.task_spec.name, task._state,
+                                                REGISTRY.convert(task)), False)
 
 
 def mark_saved(live: LiveWorkflow, started_at: float):
     live.saved_at = started_at
     live.stored_ids = {key: set(wf.tasks) for key, wf in live.all_workflows()}
+    live_ids = {str(tid) for ids in live.stored_ids.values() for tid in ids}
+    if live.full_rewrite:
+        live.stored_rows = {}
+    live.stored_rows.update(live._unsaved_rows)
+    live._unsaved_rows = {}
+    if len(live.stored_rows) > len(live_ids):  # removed and archived tasks are no longer stored live
+        live.stored_rows = {tid: mark for tid, mark in live.stored_rows.items() if tid in live_ids}
     live.pending_archive = []
     live.full_rewrite = False
 
@@ -154,6 +182,7 @@ def restore(bundle: SpecBundle, meta: dict, rows: list[TaskRow], script_engine) 
     pending = dict(meta.get("subprocesses", {}))
     _restore_subprocesses(workflow, workflow, pending, by_key)
     live = LiveWorkflow(workflow, bundle)
+    live._unsaved_rows = {row.task_id: fingerprint(row) for row in rows}  # as read: stored exactly so
     mark_saved(live, time.time())
     return live
 

@@ -9,8 +9,9 @@ from .base import Base
 
 
 class AuditChainHead(Base):
-    """One row per chain ("case:<id>" or "system"): its length and the hash of its last event. Writers lock
-    the row (SELECT ... FOR UPDATE) so two transactions never extend the same chain from the same point."""
+    """One row per chain without a case ("system", "admin"; a case's head is on its process_instances row):
+    its length and the hash of its last event. Writers lock the row (SELECT ... FOR UPDATE) so two
+    transactions never extend the same chain from the same point."""
     __tablename__ = "audit_chain_heads"
     stream: Mapped[str] = mapped_column(String(40), primary_key=True)
     length: Mapped[int] = mapped_column(Integer, default=0)

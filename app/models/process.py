@@ -53,6 +53,10 @@ class ProcessInstance(Base):
     case_data: Mapped[dict] = mapped_column(default=dict)
     # when the case missed its commitment deadline (start property caseBreachField); kept once set
     deadline_breached_at: Mapped[Optional[datetime]] = mapped_column(index=True)
+    # the head of the case's audit chain (length, hash of the last event), moved by the UPDATE that saves
+    # a step (services/audit/audit_chain.py)
+    chain_length: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    chain_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     __mapper_args__ = {"version_id_col": lock_version}
 

@@ -2,8 +2,10 @@
 
 record() queues an event on the session; the events are chained (audit_chain.seal) and inserted when the
 transaction commits, so they are written in the same transaction as the change they record and the chain
-head is locked only at the very end of it."""
-from sqlalchemy import event as sa_event, select
+head is locked only at the very end of it. A step takes its case's events earlier (take_case_events): it
+chains them itself and moves the head with the UPDATE that saves the case (services/cases/store.save).
+Events are inserted with one batched statement per transaction (write_events)."""
+from sqlalchemy import event as sa_event, insert, select
 from sqlalchemy.orm import Session
 
 from ... import clock
@@ -29,10 +31,39 @@ def queue(session: Session, trail: str, event) -> None:
     session.info.setdefault(trail, []).append(event)
 
 
-def _seal_case_events(session: Session, pending: list) -> None:
+def _observe(session: Session, events: list) -> None:
     for observe in OBSERVERS:
-        observe(session, pending)
+        observe(session, events)
+
+
+def _seal_case_events(session: Session, pending: list) -> None:
     audit_chain.seal(session, pending)
+    write_events(session, pending)
+
+
+def take_case_events(session: Session, instance_id: int) -> list[AuditEvent]:
+    """The events queued for the case so far, taken off the queue to be chained and written (write_events)
+    by the caller in this transaction."""
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return []
+    taken = [e for e in pending if e.instance_id == instance_id]
+    if taken:
+        session.info[_PENDING] = [e for e in pending if e.instance_id != instance_id]
+    return taken
+
+
+_EVENT_COLUMNS = [c.key for c in AuditEvent.__table__.columns if c.key != "id"]
+_INSERT_EVENTS = insert(AuditEvent.__table__)
+
+
+def write_events(session: Session, events: list[AuditEvent]) -> None:
+    """Insert chained events with one statement (executemany), then what they imply (the observers':
+    webhook deliveries), after the change they record is written."""
+    if events:
+        session.connection().execute(_INSERT_EVENTS, [{key: getattr(e, key) for key in _EVENT_COLUMNS}
+                                                      for e in events])
+        _observe(session, events)
 
 
 # the trails written when a transaction commits, in this order (one lock order for every writer): the key
@@ -46,7 +77,8 @@ def _write_pending(session: Session) -> None:
         pending = session.info.pop(trail, None)
         if pending:
             seal(session, pending)
-            session.add_all(pending)
+            if trail != _PENDING:  # the case trail writes its events itself
+                session.add_all(pending)
 
 
 @sa_event.listens_for(Session, "after_rollback")

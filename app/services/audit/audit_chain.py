@@ -10,9 +10,15 @@ a chain.
 
 Each event's hash is SHA-256 over the previous event's hash and a canonical JSON of the event's content
 (chain, position, case, type, actor, time, task, element, data - never the database id, which is only
-known after the insert). Chains are extended at commit time (see audit.record): the head row is locked
-with SELECT ... FOR UPDATE as the last lock a transaction takes, so writers neither fork a chain nor
-deadlock on it. SQLite serialises writers anyway.
+known after the insert). A case's chain head (length, last hash) is kept on the case row
+(process_instances.chain_length / chain_hash): a step chains its events in memory and moves the head with
+the same version-checked UPDATE that saves the step (services/cases/store.save), so a step takes no lock
+beyond the one on its case row, and two steps never extend a chain from the same point (the second UPDATE
+finds another version and is retried). Events recorded outside a step (claims, hand-overs) are chained at
+commit (see audit.record): the case row's head is read with SELECT ... FOR UPDATE - or taken from what
+this transaction's save left there - and moved with an UPDATE conditional on the length read. The system
+and administrative chains keep a row in audit_chain_heads, locked at commit as the last lock a transaction
+takes, so writers neither fork a chain nor deadlock on it. SQLite serialises writers anyway.
 
 Without a secret key someone able to rewrite the database could recompute every hash after a change; the
 verifier therefore prints a root digest over all chain heads that can be kept outside the database and
@@ -23,10 +29,14 @@ import json
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from sqlalchemy import select, update
+from types import SimpleNamespace
+
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from ... import clock
 from ...i18n import _
@@ -88,18 +98,57 @@ def seal(session: Session, events: list[AuditEvent]) -> None:
     for event in events:
         streams.setdefault(stream_of(event.instance_id), []).append(event)
     for stream in sorted(streams):  # one lock order for every writer
-        extend(session, stream, streams[stream], event_hash)
+        if stream == SYSTEM:
+            extend(session, stream, streams[stream], event_hash)
+        else:
+            _extend_case(session, streams[stream][0].instance_id, streams[stream])
 
 
-def extend(session: Session, stream: str, events: list, hash_of) -> None:
-    """Append events to one chain: lock its head, give each event its position and hashes, move the head."""
-    length, last = _lock_head(session, stream)
+def chain(events: list, length: int, last: str, hash_of=event_hash) -> tuple[int, str]:
+    """Give each event its position and hashes after the head (length, last); returns the new head."""
     for event in events:
         length += 1
         event.chain_seq, event.prev_hash = length, last
         event.event_hash = last = hash_of(event, last)
+    return length, last
+
+
+def extend(session: Session, stream: str, events: list, hash_of) -> None:
+    """Append events to a chain with a head row: lock its head, chain the events, move the head."""
+    length, last = chain(events, *_lock_head(session, stream), hash_of)
     session.execute(update(AuditChainHead).where(AuditChainHead.stream == stream)
                     .values(length=length, last_hash=last, updated_at=clock.now()))
+
+
+_CASE_HEADS = "audit_case_heads"  # session.info: case id -> the head this transaction left on its row
+_INSTANCES = ProcessInstance.__table__
+_CASE_HEAD = (select(_INSTANCES.c.chain_length, _INSTANCES.c.chain_hash)
+              .where(_INSTANCES.c.id == bindparam("iid")).with_for_update())
+_MOVE_CASE_HEAD = (update(_INSTANCES)
+                   .where(_INSTANCES.c.id == bindparam("iid"), _INSTANCES.c.chain_length == bindparam("was"))
+                   .values(chain_length=bindparam("length"), chain_hash=bindparam("hash")))
+
+
+def moved_case_head(session: Session, instance_id: int, length: int, last: str) -> None:
+    """This transaction moved the case's head to (length, last) and holds the case row."""
+    session.info.setdefault(_CASE_HEADS, {})[instance_id] = (length, last)
+
+
+def _extend_case(session: Session, instance_id: int, events: list) -> None:
+    """Append events to a case's chain whose head is on the case row."""
+    conn = session.connection()
+    head = session.info.get(_CASE_HEADS, {}).get(instance_id)
+    if head is None:
+        head = tuple(conn.execute(_CASE_HEAD, {"iid": instance_id}).one())
+    length, last = chain(events, *head)
+    if conn.execute(_MOVE_CASE_HEAD, {"iid": instance_id, "was": head[0], "length": length,
+                                      "hash": last}).rowcount != 1:
+        raise StaleDataError(f"the audit chain of case {instance_id} moved concurrently")
+    moved_case_head(session, instance_id, length, last)
+    loaded = session.identity_map.get(session.identity_key(ProcessInstance, instance_id))
+    if loaded is not None:  # the loaded case row shows the head as it is now
+        set_committed_value(loaded, "chain_length", length)
+        set_committed_value(loaded, "chain_hash", last)
 
 
 @dataclass
@@ -164,9 +213,21 @@ def _check_chain(stream: str, rows: list, head, result: Verification, hash_of=ev
         result.problems.append(Problem(stream, message, after, head.length))
 
 
+def _case_heads(session: Session) -> dict:
+    """Each case's chain head as stored on its row (None for a case without chained events)."""
+    return {stream_of(iid): SimpleNamespace(length=length, last_hash=last) if length else None
+            for iid, length, last in session.execute(select(ProcessInstance.id, ProcessInstance.chain_length,
+                                                            ProcessInstance.chain_hash))}
+
+
 def verify(session: Session) -> Verification:
     result = Verification()
     heads = {h.stream: h for h in session.scalars(select(AuditChainHead))}
+    case_rows = _case_heads(session)
+    for stream, head in case_rows.items():  # the case rows hold the heads of the case chains
+        if head is not None or stream not in heads:
+            heads[stream] = head
+    heads = {stream: head for stream, head in heads.items() if head is not None}
     query = select(AuditEvent).order_by(AuditEvent.instance_id.is_not(None), AuditEvent.instance_id,
                                         AuditEvent.id)
     seen = set()
@@ -182,9 +243,9 @@ def verify(session: Session) -> Verification:
     for stream, head in heads.items():
         if stream not in seen and head.length:
             _check_chain(stream, [], head, result)
-    for iid in session.scalars(select(ProcessInstance.id)):
-        if stream_of(iid) not in heads and stream_of(iid) not in seen:
-            result.problems.append(Problem(stream_of(iid), _("the case has no audit events at all")))
+    for stream in case_rows:
+        if stream not in heads and stream not in seen:
+            result.problems.append(Problem(stream, _("the case has no audit events at all")))
     result.chains = len(heads)
     digest = hashlib.sha256()
     for stream in sorted(heads):

@@ -4,16 +4,18 @@ import threading
 import time
 from collections import OrderedDict
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, insert, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from ... import clock
 from ...engine import runner, state, timers
 from ...engine.specs import SpecCache
 from ...models import HumanTask, OPEN_STATES, ProcessInstance, ProcessVersion, Timer, WorkflowTask
-from ..audit import audit
+from ..audit import audit, audit_chain
 from ..notifications import notifications
 from . import calendar_deadlines
 from ..modelling.forms import load_schema
@@ -130,16 +132,68 @@ def _upsert_statement(dialect: str):
 _UPSERT = {name: _upsert_statement(name) for name in ("sqlite", "postgresql")}
 
 
-def _upsert(session: Session, rows: list[dict]):
-    """Insert-or-update the changed task rows (one cached statement, executemany)."""
-    if rows:
-        session.execute(_UPSERT[session.get_bind().dialect.name], rows)
+class Writes:
+    """Statements of a step collected while it is worked out, run afterwards: one executemany each."""
+
+    def __init__(self):
+        self.batches: dict = {}
+
+    def add(self, statement, params: dict) -> None:
+        self.batches.setdefault(statement, []).append(params)
+
+    def run(self, conn) -> None:
+        for statement, rows in self.batches.items():
+            conn.execute(statement, rows)
+
+
+_INSTANCES = ProcessInstance.__table__
+# the columns a save writes; what else a step changed on the instance was flushed before
+_SAVED = ("state", "case_data", "business_key", "summary", "deadline_breached_at", "status", "error_message",
+          "error_element", "ended_at")
+_SAVE_INSTANCE = (
+    update(_INSTANCES)
+    .where(_INSTANCES.c.id == bindparam("k_id"), _INSTANCES.c.lock_version == bindparam("k_version"),
+           _INSTANCES.c.chain_length == bindparam("k_chain"))
+    .values({**{key: bindparam("v_" + key) for key in _SAVED}, "lock_version": bindparam("v_lock_version"),
+             "chain_length": bindparam("v_chain_length"), "chain_hash": bindparam("v_chain_hash")}))
+
+
+def _save_instance(session: Session, instance: ProcessInstance, events: list) -> None:
+    """The instance row and its audit chain head with one UPDATE, conditional on the version (and chain
+    head) the step started from; no row updated means another transaction saved the case first."""
+    was, version = instance.chain_length or 0, instance.lock_version
+    length, last = audit_chain.chain(events, was, instance.chain_hash or "")
+    values = {key: getattr(instance, key) for key in _SAVED}
+    params = {"v_" + key: value for key, value in values.items()}
+    params.update(k_id=instance.id, k_version=version, k_chain=was, v_lock_version=version + 1,
+                  v_chain_length=length, v_chain_hash=last)
+    if session.connection().execute(_SAVE_INSTANCE, params).rowcount != 1:
+        raise StaleDataError(f"case {instance.id} was saved by another transaction (version {version})")
+    values.update(lock_version=version + 1, chain_length=length, chain_hash=last)
+    for key, value in values.items():  # the loaded row is as stored now: nothing left for the ORM to write
+        set_committed_value(instance, key, value)
+    audit_chain.moved_case_head(session, instance.id, length, last)
 
 
 def save(session: Session, instance: ProcessInstance, live, started_at: float, *, actor: str | None,
          version: VersionInfo, completed_task: dict | None = None) -> None:
     """Write the changes of one step: instance row (version-checked), changed task rows, human tasks,
-    audit events. Raises StaleDataError when another transaction saved the instance first."""
+    timers, audit events. Raises StaleDataError when another transaction saved the instance first.
+
+    The step is worked out in memory (reads only; a task the engine cancelled is closed at once), then
+    written with SQLAlchemy Core on the session's connection: the version-checked UPDATE of the instance
+    row first, then one executemany per statement (the human task the step completed among them)."""
+    writes = Writes()
+    closed = _changed_human_tasks(session, writes)
+    session.flush()  # anything else the step changed through the ORM
+    with session.no_autoflush:
+        _save(session, instance, live, actor, version, completed_task, writes, closed)
+    calendar_deadlines.record(session, instance)
+    state.mark_saved(live, started_at)
+
+
+def _save(session: Session, instance: ProcessInstance, live, actor: str | None, version: VersionInfo,
+          completed_task: dict | None, writes: Writes, closed: set) -> None:
     changes = state.collect_changes(live)
     before = instance.case_data or {}
     case_data = runner.workflow_data(live)
@@ -173,49 +227,116 @@ def save(session: Session, instance: ProcessInstance, live, started_at: float, *
         instance.status = "completed"
         instance.ended_at = clock.now()
         audit.record(session, "instance_completed", instance_id=instance.id, actor=actor)
-    session.flush()  # the version check happens here, before anything else is written
-
     iid = instance.id
-    _upsert(session, [{"instance_id": iid, "task_id": r.task_id, "workflow_key": r.workflow_key,
-                       "spec_name": r.spec_name, "state": r.state, "payload": r.payload}
-                      for r in changes.upserts])
-    if changes.removed:
-        session.execute(delete(WorkflowTask).where(WorkflowTask.instance_id == iid,
-                                                   WorkflowTask.task_id.in_(changes.removed)))
-    if changes.archived:
-        session.execute(update(WorkflowTask).where(WorkflowTask.instance_id == iid,
-                                                   WorkflowTask.task_id.in_(changes.archived))
-                        .values(archived=True))
     with calendar_deadlines.bound(session):  # a timer's due time is computed when it starts waiting
-        _sync_human_tasks(session, instance, live, version, actor, key_changed)
-        _sync_timers(session, instance, live)
-    calendar_deadlines.record(session, instance)
-    state.mark_saved(live, started_at)
+        _sync_human_tasks(session, instance, live, version, actor, key_changed, writes, closed)
+        _sync_timers(session, instance, live, writes)
+    events = audit.take_case_events(session, iid)
+    _save_instance(session, instance, events)  # the version check, before anything else is written
+    conn = session.connection()
+    if changes.upserts:
+        conn.execute(_UPSERT[conn.dialect.name], [
+            {"instance_id": iid, "task_id": r.task_id, "workflow_key": r.workflow_key, "spec_name": r.spec_name,
+             "state": r.state, "payload": r.payload} for r in changes.upserts])
+    if changes.removed:
+        conn.execute(delete(WorkflowTask).where(WorkflowTask.instance_id == iid,
+                                                WorkflowTask.task_id.in_(changes.removed)))
+    if changes.archived:
+        conn.execute(update(WorkflowTask).where(WorkflowTask.instance_id == iid,
+                                                WorkflowTask.task_id.in_(changes.archived))
+                     .values(archived=True))
+    writes.run(conn)
+    audit.write_events(session, events)
+
+
+_HUMAN_TASKS = HumanTask.__table__
+_INSERT_HUMAN_TASK = insert(_HUMAN_TASKS)
+_HUMAN_TASK_COLUMNS = [c.key for c in _HUMAN_TASKS.columns]
+_CHANGED = ("state", "completed_at", "business_key", "case_due_at")  # what a save changes on an open task
+_UPDATE_HUMAN_TASK = (update(_HUMAN_TASKS).where(_HUMAN_TASKS.c.id == bindparam("k_id"))
+                      .values({key: bindparam("v_" + key) for key in _CHANGED}))
+
+
+_OPEN_HUMAN_TASKS = (select(_HUMAN_TASKS.c.id, _HUMAN_TASKS.c.task_name, *(_HUMAN_TASKS.c[key] for key in _CHANGED))
+                     .where(_HUMAN_TASKS.c.instance_id == bindparam("iid"), _HUMAN_TASKS.c.state.in_(OPEN_STATES)))
+
+
+def _update_human_task(writes: Writes, row, **values) -> None:
+    """Queue the change of an open task's row (a row of _OPEN_HUMAN_TASKS) if there is one."""
+    current = {key: getattr(row, key) for key in _CHANGED}
+    if any(current[key] != value for key, value in values.items()):
+        current.update(values)
+        writes.add(_UPDATE_HUMAN_TASK, {"k_id": row.id, **{"v_" + key: v for key, v in current.items()}})
+
+
+_CANCEL_HUMAN_TASKS = (update(_HUMAN_TASKS)
+                       .where(_HUMAN_TASKS.c.id.in_(bindparam("ids", expanding=True)),
+                              _HUMAN_TASKS.c.state.in_(OPEN_STATES))
+                       .values(state="cancelled", completed_at=bindparam("now"))
+                       .returning(_HUMAN_TASKS.c.id, _HUMAN_TASKS.c.task_name))
+_REKEY_HUMAN_TASKS = (update(_HUMAN_TASKS)
+                      .where(_HUMAN_TASKS.c.instance_id == bindparam("iid"), _HUMAN_TASKS.c.state.in_(OPEN_STATES))
+                      .values(business_key=bindparam("v_business_key"), case_due_at=bindparam("v_case_due_at")))
+_TASK_UPDATES: dict = {}  # the columns a step changed on a human task -> the UPDATE writing them
+
+
+def _changed_human_tasks(session: Session, writes: Writes) -> set:
+    """What the step changed on loaded human tasks (the task it completed) is queued as Core UPDATEs and no
+    longer pending in the ORM; returns the ids of the tasks it closed."""
+    closed = set()
+    for row in [obj for obj in session.dirty if isinstance(obj, HumanTask)]:
+        changed = {attr.key: attr.value for attr in inspect(row).attrs if attr.history.has_changes()}
+        if not changed:
+            continue
+        keys = tuple(sorted(changed))
+        statement = _TASK_UPDATES.get(keys)
+        if statement is None:
+            statement = _TASK_UPDATES[keys] = (update(_HUMAN_TASKS).where(_HUMAN_TASKS.c.id == bindparam("k_id"))
+                                               .values({key: bindparam("v_" + key) for key in keys}))
+        writes.add(statement, {"k_id": row.id, **{"v_" + key: value for key, value in changed.items()}})
+        for key, value in changed.items():
+            set_committed_value(row, key, value)
+        if row.state not in OPEN_STATES:
+            closed.add(row.id)
+    return closed
 
 
 def _sync_human_tasks(session: Session, instance: ProcessInstance, live, version: VersionInfo, actor,
-                      key_changed: bool):
+                      key_changed: bool, writes: Writes, closed: set):
+    """Open tasks follow the engine's ready user tasks. The tasks this live copy left open at its last save
+    (live.extra) are open still unless this step closed them (human tasks close only in steps, which
+    change the case's version): then nothing is read; a freshly loaded copy reads the open rows."""
     ready = {t["id"]: t for t in runner.ready_human_tasks(live)}
     known = live.extra.get("open_tasks")
-    if known is not None and known == set(ready) and not key_changed:
+    if known is not None and known - closed == set(ready) and not key_changed:
+        live.extra["open_tasks"] = set(ready)
         return  # the same tasks wait as after the last save: nothing to write, nothing to read
     live.extra["open_tasks"] = set(ready)
-    open_rows = {row.id: row for row in session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state.in_(OPEN_STATES)))}
     now = clock.now()
-    for task_id, row in open_rows.items():
-        if task_id not in ready:
-            row.state = "cancelled"
-            row.completed_at = now
-            audit.record(session, "task_cancelled", instance_id=instance.id, task_id=task_id,
-                         element_id=row.task_name)
     case_due = calendar_deadlines.as_utc((instance.summary or {}).get("case_due_at"))
-    for row in open_rows.values():
-        if row.state in OPEN_STATES and row.business_key != instance.business_key:
-            row.business_key = instance.business_key
-        if row.state in OPEN_STATES and row.case_due_at != case_due:
-            row.case_due_at = case_due
-    new = [t for tid, t in ready.items() if tid not in open_rows]
+    conn = session.connection()
+    if known is None:
+        open_rows = {row.id: row for row in conn.execute(_OPEN_HUMAN_TASKS, {"iid": instance.id})
+                     if row.id not in closed}
+        for task_id, row in open_rows.items():
+            if task_id not in ready:
+                _update_human_task(writes, row, state="cancelled", completed_at=now)
+                audit.record(session, "task_cancelled", instance_id=instance.id, task_id=task_id,
+                             element_id=row.task_name)
+            else:
+                _update_human_task(writes, row, business_key=instance.business_key, case_due_at=case_due)
+        open_ids = set(open_rows)
+    else:
+        open_ids = known - closed
+        gone = open_ids - set(ready)
+        if gone:  # the engine cancelled them (a boundary event, the other branch of a race)
+            for row in conn.execute(_CANCEL_HUMAN_TASKS, {"ids": sorted(gone), "now": now}):
+                audit.record(session, "task_cancelled", instance_id=instance.id, task_id=row.id,
+                             element_id=row.task_name)
+        if key_changed:
+            writes.add(_REKEY_HUMAN_TASKS, {"iid": instance.id, "v_business_key": instance.business_key,
+                                            "v_case_due_at": case_due})
+    new = [t for tid, t in ready.items() if tid not in open_ids]
     if not new:
         return
     lanes = cached_group_index(session)
@@ -230,7 +351,7 @@ def _sync_human_tasks(session: Session, instance: ProcessInstance, live, version
             state="ready", due_at=due.at, due_provisional=due.provisional, case_due_at=case_due,
             form_ref=info.get("form"),
             created_at=now, customer=(instance.summary or {}).get("customer"))
-        session.add(row)
+        writes.add(_INSERT_HUMAN_TASK, {key: getattr(row, key) for key in _HUMAN_TASK_COLUMNS})
         notifications.task_ready(session, row)
         audit.record(session, "task_ready", instance_id=instance.id, task_id=task["id"],
                      element_id=task["element_id"],
@@ -241,27 +362,35 @@ def step_clock() -> float:
     return time.time()
 
 
-def _sync_timers(session: Session, instance: ProcessInstance, live) -> None:
+_TIMERS = Timer.__table__
+_INSERT_TIMER = insert(_TIMERS)
+_UPDATE_TIMER = (update(_TIMERS).where(_TIMERS.c.task_id == bindparam("k_id"))
+                 .values(state=bindparam("v_state"), due_at=bindparam("v_due_at")))
+
+
+def _sync_timers(session: Session, instance: ProcessInstance, live, writes: Writes) -> None:
     """Keep the timers table equal to the timer events the instance waits for (same transaction)."""
     waiting = {t["task_id"]: t for t in timers.waiting_timers(live)}
     signature = {tid: t["due_at"] for tid, t in waiting.items()}
     if live.extra.get("timers") == signature:
         return  # unchanged since the last save
     live.extra["timers"] = signature
-    stored = {row.task_id: row for row in session.scalars(
-        select(Timer).where(Timer.instance_id == instance.id, Timer.state == "waiting"))}
-    for task_id, row in stored.items():
+    stored = dict(session.execute(select(Timer.task_id, Timer.due_at)
+                                  .where(Timer.instance_id == instance.id, Timer.state == "waiting")).all())
+    for task_id, due_at in stored.items():
         current = waiting.get(task_id)
         if current is None:
-            row.state = "cancelled"
-        elif current["due_at"] != row.due_at:
-            row.due_at = current["due_at"]
-    for task_id, info in waiting.items():
-        if task_id not in stored:
-            existing = session.get(Timer, task_id)
-            if existing is None:
-                session.add(Timer(task_id=task_id, instance_id=instance.id, element_id=info["element_id"],
-                                  attached_to=info["attached_to"], kind=info["kind"], due_at=info["due_at"],
-                                  state="waiting"))
-            else:  # a cycle timer waiting again
-                existing.state, existing.due_at = "waiting", info["due_at"]
+            writes.add(_UPDATE_TIMER, {"k_id": task_id, "v_state": "cancelled", "v_due_at": due_at})
+        elif current["due_at"] != due_at:
+            writes.add(_UPDATE_TIMER, {"k_id": task_id, "v_state": "waiting", "v_due_at": current["due_at"]})
+    new = [task_id for task_id in waiting if task_id not in stored]
+    again = set(session.scalars(select(Timer.task_id).where(Timer.task_id.in_(new)))) if new else set()
+    for task_id in new:
+        info = waiting[task_id]
+        if task_id in again:  # a cycle timer waiting again
+            writes.add(_UPDATE_TIMER, {"k_id": task_id, "v_state": "waiting", "v_due_at": info["due_at"]})
+        else:
+            writes.add(_INSERT_TIMER, {"task_id": task_id, "instance_id": instance.id,
+                                       "element_id": info["element_id"], "attached_to": info["attached_to"],
+                                       "kind": info["kind"], "due_at": info["due_at"], "state": "waiting",
+                                       "fired_at": None})
