@@ -142,6 +142,15 @@ VISIBLE_TEXT_JS = """() => { const skip = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT'
     for (const c of n.childNodes) walk(c); };
   walk(document.body); return out.join(' ').replace(/\\s+/g, ' '); }"""
 
+# boxes that scroll sideways inside the page (a table wider than its wrapper): not a page wider than the
+# viewport, but recorded per page for the report
+INNER_SCROLL_JS = """() => Array.from(document.querySelectorAll('body *')).filter(el => {
+  if (el.closest('.djs-container, [data-authored]')) return false;
+  const s = getComputedStyle(el);
+  return (s.overflowX === 'auto' || s.overflowX === 'scroll') && el.scrollWidth > el.clientWidth + 1;
+}).map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string'
+  ? '.' + el.className.trim().split(/\\s+/).join('.') : '') + ' ' + el.scrollWidth + '>' + el.clientWidth)"""
+
 AXE_JS = """async () => { const r = await axe.run(document, {resultTypes: ['violations']});
   return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
     .map(v => v.impact + ' ' + v.id + ' ×' + v.nodes.length + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')); }"""
@@ -163,6 +172,7 @@ class PageChecker:
         self.problems: list[str] = []
         self.checked: list[str] = []
         self.widths: list[tuple[str, int, int]] = []  # (page, viewport width, document width)
+        self.inner_scroll: list[tuple[str, int, str]] = []  # (page, viewport width, box scrolling sideways)
         self.axe_violations = 0
         self.widest = 0
 
@@ -198,6 +208,7 @@ class PageChecker:
         width = page.evaluate("document.documentElement.scrollWidth")
         self.widest = max(self.widest, width)
         self.widths.append((what, self.viewport["width"], width))
+        self.inner_scroll += [(what, self.viewport["width"], box) for box in page.evaluate(INNER_SCROLL_JS)]
         if width > self.viewport["width"] and check_width:
             self.problems.append(f"{where}: page is {width}px wide")
         for message in self.console:
@@ -226,13 +237,15 @@ class Tally:
     """What the checkers of a test module looked at: pages, axe findings, document widths per viewport width."""
 
     def __init__(self):
-        self.pages, self.axe_violations, self.widths = 0, 0, {}
+        self.pages, self.axe_violations, self.widths, self.inner_scroll = 0, 0, {}, {}
 
     def add(self, checker: PageChecker):
         self.pages += len(checker.checked)
         self.axe_violations += checker.axe_violations
         for what, viewport, width in checker.widths:
             self.widths.setdefault(viewport, []).append((width, f"{what} ({checker.locale})"))
+        for what, viewport, box in checker.inner_scroll:
+            self.inner_scroll.setdefault(viewport, set()).add(f"{what}: {box.split(' ')[0]}")
 
     def summary(self, name: str) -> str:
         parts = []
@@ -240,6 +253,9 @@ class Tally:
             widest = max(w for w, _ in found)
             over = sorted({what for w, what in found if w > viewport})
             parts.append(f"at {viewport}px {len(found)} pages, widest {widest}px" + (f" ({', '.join(over)})" if over else ""))
+            if self.inner_scroll.get(viewport):
+                parts.append(f"scrolling sideways inside the page at {viewport}px: "
+                             + ", ".join(sorted(self.inner_scroll[viewport])))
         return f"{name}: {self.pages} pages checked, {self.axe_violations} serious/critical axe violations; " + "; ".join(parts)
 
 

@@ -83,10 +83,11 @@ def checker(site, combo):
     assert not checker.problems, pc.dump(checker.problems)
 
 
-def _desktop(c):
-    """Console and audit pages are desktop tools (≥1024 px): on a phone combo they are looked at wide."""
-    if c.viewport["width"] < 1000:
-        c.viewport = dict(pc.WIDE)
+def _resize(c, viewport: dict):
+    """The console's editor and version list are desktop tools (≥1024 px): on a phone combo they are looked
+    at wide, and the pages after them at the combo's width again."""
+    if c.viewport != viewport:
+        c.viewport = dict(viewport)
         c.page.set_viewport_size(c.viewport)
 
 
@@ -192,7 +193,7 @@ def test_process_owner_edit_validate_publish_migrate(site, checker, combo):
     keeps the step under the name it had when it was done."""
     from playwright.sync_api import expect
     c, page = checker, checker.page
-    _desktop(c)
+    _resize(c, pc.WIDE)
     new = NEW_LABELS[combo[0].split("-")[0]]
     old = site["first_labels"][c.locale]  # the name in the version the prepared case ran when it was accepted
     c.sign_in("process_owner")
@@ -253,6 +254,7 @@ def test_process_owner_edit_validate_publish_migrate(site, checker, combo):
     assert new["zh"] in page.locator("main").inner_text()
     c.check("console version changes", staff=False)
 
+    _resize(c, combo[1])  # migration, case and history pages fit a phone
     page.goto("/console/complaint_handling/migrate")
     c.check("console migration dry run", staff=False)
     rows = page.locator("#dry-run tr[data-instance]")
@@ -288,7 +290,6 @@ def test_process_owner_edit_validate_publish_migrate(site, checker, combo):
 
 def test_auditor_search_history_export(site, checker):
     c, page = checker, checker.page
-    _desktop(c)
     c.sign_in("auditor")
     page.goto("/audit/")
     c.check("audit search", staff=False)
