@@ -1,7 +1,7 @@
 """Keyset paging of the inbox: GET /api/v1/tasks and the queue page walk a department queue by cursor
 (the position after the last task of a page) — every task once, in inbox order, the total right, the
 filters kept, a task done between two pages shifting nothing, and a cursor that is not one of ours refused."""
-from datetime import timedelta
+import re
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select, update
@@ -146,3 +146,22 @@ def test_queue_page_next_link_carries_the_cursor_and_keeps_filters(app, client, 
     by_customer = sales.get("/queue?size=25&sort=customer&dir=desc").get_data(as_text=True)
     assert "cursor=" not in by_customer and 'rel="next"' in by_customer
     assert sales.get("/queue?cursor=nonsense").status_code == 400
+
+
+def test_totals_past_the_cap_say_more(app, client, api, published, db, monkeypatch):
+    """Lists count up to a cap (10,000 in the product, 50 here): past it the API says total_capped and the
+    pages "50+"; below it the count is exact."""
+    import app.api.tasks as api_tasks
+    from app.services.cases import inbox, lists
+    for module in (api_tasks, lists, inbox):
+        monkeypatch.setattr(module, "COUNT_CAP", 50)
+    sales = api("sales")
+    _start_many(sales, 60)
+    body = sales.get("/api/v1/tasks?limit=10").get_json()
+    assert body["total"] == 50 and body["total_capped"] is True
+    exact = sales.get("/api/v1/tasks?limit=10&process=other").get_json()
+    assert exact["total"] == 0 and exact["total_capped"] is False
+    page = login(client, "sales").get("/queue?size=25").get_data(as_text=True)
+    assert re.search(r'class="total">[^<]*50\+', page)
+    head = login(app.test_client(), "sales_head").get("/workload").get_data(as_text=True)
+    assert "50+" in head

@@ -253,7 +253,10 @@ def install() -> None:
     if not any(p["name"] == "instance_id" for p in task_params):
         task_params.append({**_query("instance_id", "integer"),
                             "description": "every task (open and finished) of this case"})
-    _respond("/tasks", "get", 200, _page("tasks", "Task"))
+    inbox = _page("tasks", "Task")
+    inbox["properties"]["total_capped"] = {"type": "boolean", "description": "the inbox (not the tasks of one "
+                                           "case) counts up to 10,000: true when more tasks match than total says"}
+    _respond("/tasks", "get", 200, inbox)
     paths["/tasks"]["get"]["responses"].update(_errors(400, 403))
     _respond("/tasks/{task_id}", "get", 200, {"allOf": [_ref("Task")], "properties": {
         "form_schema": {"type": ["object", "null"]}, "documentation": {"type": "string"},

@@ -6,6 +6,7 @@ from ..services.cases import delegation, listing, tasks
 from ..services.cases.listing import BadParameter, whole_number
 from ..services.audit import masking
 from ..services.errors import Forbidden
+from ..services.paging import COUNT_CAP
 from ..services.modelling.forms import load_schema
 from ..models import OPEN_STATES, ProcessInstance, ProcessVersion
 from . import bp
@@ -41,7 +42,8 @@ def list_tasks(user):
     """The caller's inbox (held tasks and the queues of the caller's groups), or with instance_id every task
     of one case the caller may see. Each item carries the case's deadlines beside the task's due time.
     The inbox is paged by cursor: `next` carries the position after the last task (keyset paging, as
-    fast on page 100 as on page 1; a task done meanwhile shifts nothing); offset still works."""
+    fast on page 100 as on page 1; a task done meanwhile shifts nothing); offset still works. The inbox's
+    total is counted up to 10,000: past it `total` is 10,000 and `total_capped` true."""
     check_known_args(TASK_LIST_ARGS)
     args = request.args
     limit, offset = page_args(200, 1000)
@@ -66,14 +68,15 @@ def list_tasks(user):
             found = tasks.inbox_page(session, user, limit + 1, offset, after, **filters)
             now = clock.now()
             items = [tasks.task_dict(t, now) for t in found[:limit]]
-            total = listing.inbox_total(session, user, **filters)
+            total = tasks.inbox_count(session, user, COUNT_CAP, **filters)
             following = tasks.inbox_cursor(found[limit - 1]) if len(found) > limit else None
         deadlines = listing.case_deadlines(session, {t["instance_id"] for t in items}, locale())
         for item in items:
             item["case_deadlines"] = deadlines.get(item["instance_id"], [])
     if instance_id is not None:
         return {"tasks": items, "total": total, "next": next_link(limit, offset, total)}
-    return {"tasks": items, "total": total, "next": cursor_link(following)}
+    return {"tasks": items, "total": min(total, COUNT_CAP), "total_capped": total > COUNT_CAP,
+            "next": cursor_link(following)}
 
 
 @bp.get("/tasks/<task_id>")

@@ -19,7 +19,7 @@ class HumanTask(Base):
         Index("ix_human_tasks_queue_order", "group_code", "state", text("(due_at IS NULL)"), "due_at",
               "created_at"),
         # keyset paging of the queue: (due, created, id) after a cursor (migration perf_0003_inbox_keyset)
-        Index("ix_human_tasks_keyset", "group_code", "state", "due_at", "created_at", "id"),
+        Index("ix_human_tasks_keyset", "group_code", "state", "due_at", "created_at", "id", "head_only"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task id
     instance_id: Mapped[int] = mapped_column(

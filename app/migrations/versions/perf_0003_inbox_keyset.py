@@ -14,7 +14,9 @@ depends_on = None
 
 
 def upgrade():
-    op.create_index("ix_human_tasks_keyset", "human_tasks", ["group_code", "state", "due_at", "created_at", "id"])
+    # head_only last: the queue's filters and its capped count are read from the index alone
+    op.create_index("ix_human_tasks_keyset", "human_tasks",
+                    ["group_code", "state", "due_at", "created_at", "id", "head_only"])
 
 
 def downgrade():

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 from ... import clock
 from ...models import Group, HumanTask, Membership, OPEN_STATES, ProcessInstance, ProcessVersion, User
 from ..customers import links as customer_links
+from ..paging import COUNT_CAP, count
 from . import tasks
 
 
@@ -63,11 +64,13 @@ def decorate(session: Session, found: list[HumanTask], locale: str) -> list[dict
     return out
 
 
-def counts(session: Session, user: User) -> dict[str, int]:
-    def count(scope):
-        query = tasks.inbox_query(user, scope=scope).order_by(None)
-        return session.scalar(select(func.count()).select_from(query.subquery()))
-    return {"mine": count("mine"), "queue": count("queue")}
+def counts(session: Session, user: User) -> dict[str, int | str]:
+    """The navigation's counts of my tasks and my departments' queue (every page shows them): counted up
+    to COUNT_CAP, past it "10000+"."""
+    def shown(scope):
+        found = count(session, tasks.inbox_query(user, scope=scope), COUNT_CAP)
+        return f"{COUNT_CAP}+" if found > COUNT_CAP else found
+    return {"mine": shown("mine"), "queue": shown("queue")}
 
 
 def process_choices(session: Session, user: User) -> list[str]:
@@ -84,28 +87,32 @@ def members(session: Session, group_code: str) -> list[User]:
 
 def workload(session: Session, head: User) -> list[dict]:
     """Per department the head leads: open tasks held by each member (overdue among them) and the
-    unclaimed queue."""
+    unclaimed queue (counted up to COUNT_CAP: queue_more / queue_overdue_more say there are more).
+    Held tasks are counted for the listed members only, from their own index entries."""
     now = clock.now()
     out = []
     for code in sorted(head.head_of):
         group = session.get(Group, code)
+        staff = members(session, code)
+        names = [m.username for m in staff]
         held = dict(session.execute(
-            select(HumanTask.claimed_by, func.count()).where(HumanTask.group_code == code,
-                                                             HumanTask.state == "claimed")
-            .group_by(HumanTask.claimed_by)).all())
+            select(HumanTask.claimed_by, func.count()).where(HumanTask.claimed_by.in_(names),
+                                                             HumanTask.state == "claimed", HumanTask.group_code == code)
+            .group_by(HumanTask.claimed_by)).all()) if names else {}
         late = dict(session.execute(
-            select(HumanTask.claimed_by, func.count()).where(HumanTask.group_code == code,
-                                                             HumanTask.state == "claimed", HumanTask.due_at < now)
-            .group_by(HumanTask.claimed_by)).all())
-        queued = session.scalar(select(func.count()).where(HumanTask.group_code == code,
-                                                           HumanTask.state == "ready"))
-        queue_late = session.scalar(select(func.count()).where(
-            HumanTask.group_code == code, HumanTask.state == "ready", HumanTask.due_at < now))
+            select(HumanTask.claimed_by, func.count()).where(HumanTask.claimed_by.in_(names),
+                                                             HumanTask.state == "claimed", HumanTask.due_at < now,
+                                                             HumanTask.group_code == code)
+            .group_by(HumanTask.claimed_by)).all()) if names else {}
+        waiting = select(HumanTask.id).where(HumanTask.group_code == code, HumanTask.state == "ready")
+        queued = count(session, waiting, COUNT_CAP)
+        queue_late = count(session, waiting.where(HumanTask.due_at < now), COUNT_CAP)
         people = [{"username": m.username, "display_name": m.display_name, "held": held.get(m.username, 0),
-                   "overdue": late.get(m.username, 0)} for m in members(session, code)]
+                   "overdue": late.get(m.username, 0)} for m in staff]
         out.append({"code": code, "name_zh": group.name_zh if group else code,
                     "name_en": group.name_en if group else code, "members": people,
-                    "queue": queued, "queue_overdue": queue_late})
+                    "queue": min(queued, COUNT_CAP), "queue_more": queued > COUNT_CAP,
+                    "queue_overdue": min(queue_late, COUNT_CAP), "queue_overdue_more": queue_late > COUNT_CAP})
     return out
 
 

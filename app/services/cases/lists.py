@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...models import HumanTask, OPEN_STATES, ProcessInstance, ProcessVersion, User
-from ..paging import Page, PageRequest, count, paginate
+from ..paging import COUNT_CAP, Page, PageRequest, count, paginate
 from . import inbox, tasks
 
 # URL sort key -> column
@@ -33,15 +33,17 @@ def task_page(session: Session, user: User, scope: str, request: PageRequest, lo
 def _task_list_page(session: Session, query, request: PageRequest) -> Page:
     """A page of a task list. In the default order (due, ascending) the first page and every page reached by
     "next" are read after request.cursor (keyset); the next link carries the cursor of the page's last row
-    (page.extra["next_cursor"]), so page 100 costs what page 1 costs. Numbered pages and other sorts are
-    read by offset."""
+    (page.extra["next_cursor"]), so page 100 costs what page 1 costs; the total is counted up to COUNT_CAP
+    (beyond it: "10,000+"). Numbered pages and other sorts are read by offset and counted exactly."""
     if request.sort != "due" or request.direction != "asc" or not (request.cursor or request.page == 1):
         return paginate(session, query, request, TASK_SORTS, tiebreak=HumanTask.id)
     after = tasks.read_inbox_cursor(request.cursor) if request.cursor else None
     found = tasks.rows_after(session, query.order_by(None), request.size + 1, after)
     extra = {"next_cursor": tasks.inbox_cursor(found[request.size - 1])} if len(found) > request.size else {}
-    return Page(found[:request.size], count(session, query), request.page, request.size, request.sort,
-                request.direction, extra)
+    total = count(session, query, cap=COUNT_CAP)
+    if total > COUNT_CAP:
+        total, extra["more"] = COUNT_CAP, True
+    return Page(found[:request.size], total, request.page, request.size, request.sort, request.direction, extra)
 
 
 def department_page(session: Session, head: User, request: PageRequest, locale: str = "zh",

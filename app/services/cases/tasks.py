@@ -15,7 +15,7 @@ from . import limits, refusals, store
 from ..modelling import group_fields
 from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..modelling.forms import validate_data
-from ..paging import decode_cursor, encode_cursor
+from ..paging import count, decode_cursor, encode_cursor
 from .attachments import check_files
 from .cases import open_tasks
 from .instances import check_not_held, run_step
@@ -298,6 +298,14 @@ def inbox_page(session: Session, user: User, limit: int = 200, offset: int = 0, 
         return parts[0][offset:offset + limit]
     merged = sorted({t.id: t for part in parts for t in part}.values(), key=_inbox_order)
     return merged[offset:offset + limit]
+
+
+def inbox_count(session: Session, user: User, cap: int | None = None, **filters) -> int:
+    """How many tasks the inbox matches: held and queued counted apart (each from its index; a waiting task
+    has no holder, so they never overlap); with cap, each part is counted up to cap + 1."""
+    scope = filters.get("scope", "all")
+    scopes = (scope,) if scope in ("mine", "queue") else ("mine", "queue")
+    return sum(count(session, inbox_query(user, **{**filters, "scope": s}), cap) for s in scopes)
 
 
 def list_tasks(session: Session, user: User, limit: int = 200, offset: int = 0, after: tuple | None = None,
