@@ -75,6 +75,13 @@ def test_the_customers_reply_arrives_by_message(desk, api, client):
     for shown in ("客户接受处理结果", "答复方式", "电子邮件", "同意折让方案"):
         assert shown in page, shown
     assert "replied_via" not in page and "customer_accepts" not in page
+    # and in the audit history, the message with what it brought under the same labels
+    history = page_session(desk.db, client, "auditor").get(f"/audit/cases/{iid}").get_data(as_text=True)
+    [row] = re.findall(r'<tr class="ev-message_received".*?</tr>', history, flags=re.S)
+    row = _text(row)
+    for shown in ("收到外部系统消息", "客户接受处理结果", "答复方式", "电子邮件", "同意折让方案"):
+        assert shown in row, (shown, row)
+    assert "customer_accepts" not in row and "replied_via" not in row
 
     # once answered, a further reply for the same complaint has no receiver
     late = gateway.post(URL, json={**body, "data": {**REPLY, "customer_feedback": "再确认"}},

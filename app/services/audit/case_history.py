@@ -26,6 +26,7 @@ def event_labels() -> dict[str, str]:
         "retried": _("Failed step run again"), "skipped": _("Failed step skipped"),
         "data_edited": _("Case data corrected"), "suspended": _("Suspended"), "resumed": _("Resumed"),
         "instance_cancelled": _("Case cancelled"), "moved": _("Moved to another step"),
+        "message_received": _("Message received from another system"),
     }
 
 
@@ -49,7 +50,10 @@ def timeline(session: Session, instance: ProcessInstance, hide, locale: str = "z
         data = hide(e.data or {})
         submitted = data.get("submitted") if isinstance(data.get("submitted"), dict) else None
         changes = data.get("changes") if isinstance(data.get("changes"), dict) else {}
-        other = {k: v for k, v in data.items() if k not in ("submitted", "changes")}
+        if e.event_type == "message_received" and isinstance(data.get("data"), dict):
+            submitted = data["data"]  # what another system sent is shown like a submitted form (field labels)
+        other = {k: v for k, v in data.items() if k not in ("submitted", "changes")
+                 and not (k == "data" and submitted is data.get("data"))}
         title = catalog.get(e.element_id, {}).get("title") or e.element_id if e.element_id else ""
         out.append({
             "id": e.id, "type": e.event_type, "label": kinds.get(e.event_type, e.event_type),
