@@ -25,7 +25,10 @@ cfg.files.forEach((name) => { state.files[name] = null; });
 const bpmn = new window.BpmnJS({ container: "#bpmn-canvas", moddleExtensions: { spiffworkflow: spiffModdle },
   additionalModules: [translateModule] });
 createPanel(bpmn, $("#bpmn-props"), { t });
-const dmn = new window.DmnJS({ container: "#dmn-canvas", common: { additionalModules: [dmnTranslateModule] } });
+// dmn-js takes additionalModules per view (those under "common" are replaced by each view's own)
+const dmnViews = ["drd", "decisionTable", "literalExpression", "boxedExpression"];
+const dmn = new window.DmnJS({ container: "#dmn-canvas",
+  ...Object.fromEntries(dmnViews.map((view) => [view, { additionalModules: [dmnTranslateModule] }])) });
 const formText = $("#form-text");
 formText.addEventListener("input", () => { renderPreview($("#form-preview"), formText.value, T); markDirty(); });
 // an edit marks the open file as unsaved at once (• in the file list) until the draft is saved
