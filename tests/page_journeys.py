@@ -302,3 +302,7 @@ def test_auditor_search_history_export(site, checker):
     with page.expect_download() as download:
         page.locator("a[href$='history.csv']").first.click()
     assert download.value.suggested_filename.endswith(".csv")
+    page.goto("/audit/dashboard?process=complaint_handling")
+    page.wait_for_load_state("networkidle")
+    # the deadline dashboard names processes, steps and departments as staff pages do (no codes)
+    c.check("audit deadline dashboard")
