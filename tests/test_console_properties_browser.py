@@ -77,4 +77,12 @@ def test_breach_field_and_group_field_are_edited_in_the_panel(page):  # noqa: F8
     page.click("#validate")
     expect(page.locator("#editor-status")).to_have_text("未发现问题。")
     assert _saved_properties(page, "capa_responsible")["groupField"] == "responsible_department"
+
+    # the events' properties are there too: the reply message's form, the commitment timer's escalation
+    _open_element(page, "customer_reply_received")
+    expect(page.locator("#bpmn-props [data-prop=messageForm]")).to_have_value("complaint_customer_reply.schema.json")
+    expect(_label(page, "messageForm")).to_contain_text("消息表单")
+    _open_element(page, "commitment_timer")
+    expect(page.locator("#bpmn-props [data-prop=escalateTo]")).to_have_value("vp")
+    expect(_label(page, "escalateTo")).to_contain_text("超期任务升级给")
     assert not errors, errors
