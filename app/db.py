@@ -32,22 +32,34 @@ class Database:
         # per-database caches (built specs, live workflows), reachable from any session as info["db"]
         self.caches: dict = {}
         self.Session = sessionmaker(self.engine, expire_on_commit=False, info={"db": self})
+        # reads outside a transaction on PostgreSQL: one round trip per statement instead of BEGIN, the
+        # statement and COMMIT (request authentication, answers read after a step)
+        self.ReadSession = self.Session if self.is_sqlite else sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, info={"db": self})
 
-    @contextmanager
-    def session(self) -> Session:
+    def session(self):
         """A unit of work: commits on success, rolls back on any exception."""
-        session = self.Session()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        return _unit(self.Session())
+
+    def reading(self):
+        """A unit of work that reads (each statement sees the latest committed data; a write in it, such as
+        noting a token's last use, is committed by itself). On SQLite the same as session()."""
+        return _unit(self.ReadSession())
 
     def dispose(self):
         self.engine.dispose()
+
+
+@contextmanager
+def _unit(session: Session):
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 def _sqlite_pragmas(dbapi_conn, _record):

@@ -58,7 +58,7 @@ def _user_from_token(header: str):
         raise Unauthorized(_("Invalid token."))
     if not isinstance(data, dict):
         raise Unauthorized(_("Invalid token."))
-    with get_db().session() as session:
+    with get_db().reading() as session:  # one statement: the token row joined with its user
         user = signin.token_user(session, data.get("t"), str(data.get("u")))
     if user is None:  # revoked, expired, unknown, or the account was deactivated
         raise Unauthorized(_("The token is no longer valid; please sign in again."), code="token_revoked")

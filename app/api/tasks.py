@@ -121,7 +121,7 @@ def complete(user, task_id):
     body = json_body()
     data = body.get("data", body)
     following = tasks.next_for(user, tasks.complete(get_db(), user, task_id, data))
-    with get_db().session() as session:
+    with get_db().reading() as session:
         answer = tasks.task_dict(tasks.get_task(session, task_id))
         now = clock.now()
         answer["next_tasks"] = [tasks.task_dict(t, now) for t in following]
