@@ -84,8 +84,8 @@ def checker(site, combo):
 
 
 def _resize(c, viewport: dict):
-    """The console's editor and version list are desktop tools (≥1024 px): on a phone combo they are looked
-    at wide, and the pages after them at the combo's width again."""
+    """The console's editor and version changes are desktop tools (≥1024 px): on a phone combo they are
+    looked at wide, and the pages after them at the combo's width again."""
     if c.viewport != viewport:
         c.viewport = dict(viewport)
         c.page.set_viewport_size(c.viewport)
@@ -193,12 +193,12 @@ def test_process_owner_edit_validate_publish_migrate(site, checker, combo):
     keeps the step under the name it had when it was done."""
     from playwright.sync_api import expect
     c, page = checker, checker.page
-    _resize(c, pc.WIDE)
     new = NEW_LABELS[combo[0].split("-")[0]]
     old = site["first_labels"][c.locale]  # the name in the version the prepared case ran when it was accepted
     c.sign_in("process_owner")
     c.nav("#nav-console")
     c.check("console list", staff=False)
+    _resize(c, pc.WIDE)
     page.goto(f"/console/complaint_handling/edit#{OWNER_TASK}")  # an element link selects the element
     page.wait_for_selector("body[data-editor-ready=true]")
     c.check("console editor", staff=False)

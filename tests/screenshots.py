@@ -19,8 +19,8 @@ ROLES = {
     "admin": ["/", "/cases/{case}"],
 }
 
-# the process owner's editor and version list are desktop tools (≥1024 px); every other page fits a phone
-DESKTOP = {"/console/", "/console/complaint_handling/edit"}
+# the process owner's editor is a desktop tool (≥1024 px); every other page fits a phone
+DESKTOP = {"/console/complaint_handling/edit"}
 
 
 def main() -> int:
