@@ -54,16 +54,25 @@ def take_case_events(session: Session, instance_id: int) -> list[AuditEvent]:
 
 
 _EVENT_COLUMNS = [c.key for c in AuditEvent.__table__.columns if c.key != "id"]
-_INSERT_EVENTS = insert(AuditEvent.__table__)
+INSERT_EVENT = insert(AuditEvent.__table__)
+
+
+def event_row(event: AuditEvent) -> dict:
+    """The parameters of INSERT_EVENT for a chained event."""
+    return {key: getattr(event, key) for key in _EVENT_COLUMNS}
+
+
+def written(session: Session, events: list[AuditEvent]) -> None:
+    """The events are written: what they imply (the observers': webhook deliveries) is written now."""
+    if events:
+        _observe(session, events)
 
 
 def write_events(session: Session, events: list[AuditEvent]) -> None:
-    """Insert chained events with one statement (executemany), then what they imply (the observers':
-    webhook deliveries), after the change they record is written."""
+    """Insert chained events with one statement (executemany), then what they imply."""
     if events:
-        session.connection().execute(_INSERT_EVENTS, [{key: getattr(e, key) for key in _EVENT_COLUMNS}
-                                                      for e in events])
-        _observe(session, events)
+        session.connection().execute(INSERT_EVENT, [event_row(e) for e in events])
+        written(session, events)
 
 
 # the trails written when a transaction commits, in this order (one lock order for every writer): the key
