@@ -8,7 +8,8 @@ T0 = datetime(2026, 3, 2, 1, 0)
 
 REPAIR_SOURCES = dict(bpmn=["overseas_repair.bpmn", "export_customs.bpmn", "customer_followup.bpmn",
                             "complaint_handling.bpmn"],
-                      dmn=["repair_arrival_sla.dmn", "repair_batch_review.dmn", "export_insurance.dmn", "customer_priority.dmn",
+                      dmn=["repair_arrival_sla.dmn", "repair_batch_review.dmn", "export_insurance.dmn",
+                           "customer_priority.dmn",
                            "satisfaction_action.dmn", "complaint_authority.dmn", "complaint_routing.dmn",
                            "complaint_special.dmn"],
                       form_prefixes=["repair_", "export_", "customer_", "complaint_"])
@@ -85,9 +86,10 @@ DEFAULTS = {
     "quality_preinspection": {"preinspection_verdict": "确认轴承不良"},
     "pmc_schedule": {"scheduled_date": "2026-03-11", "production_line": "二号线"},
     "batch_review_meeting": {"review_date": "2026-03-10", "review_departments": ["production", "quality", "tech_rd"],
-                             "review_attendees": [{"person": "production_head", "department": "production", "role": "chair"},
-                                                  {"person": "quality_head", "department": "quality", "role": "member"},
-                                                  {"person": "tech_rd_head", "department": "tech_rd", "role": "member"}],
+                             "review_attendees": [
+                                 {"person": "production_head", "department": "production", "role": "chair"},
+                                 {"person": "quality_head", "department": "quality", "role": "member"},
+                                 {"person": "tech_rd_head", "department": "tech_rd", "role": "member"}],
                              "review_minutes": "同批次故障相同，更换轴承后逐台老化", "batch_tests_required": True,
                              "test_department": "quality", "review_conclusion": "老化 24 小时后由品质全功能测试"},
     "repair_units": {"repair_record_no": "MA077-1", "repaired_quantity": 2, "repair_findings": "更换轴承"},

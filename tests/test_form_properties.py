@@ -19,7 +19,8 @@ from app.services.modelling.forms import validate_data
 FORMS = {p.name: json.loads(p.read_text("utf-8")) for p in sorted((PROJECT_ROOT / "forms").glob("*.json"))}
 KNOWN = {"$schema", "title", "description", "type", "properties", "required", "additionalProperties", "minLength",
          "maxLength", "format", "pattern", "minimum", "maximum", "exclusiveMinimum", "enum", "const", "oneOf",
-         "items", "minItems", "maxItems", "uniqueItems", "if", "then", "not", "x-currency", "x-enumNames", "default", "allOf"}
+         "items", "minItems", "maxItems", "uniqueItems", "if", "then", "not", "x-currency", "x-person", "x-enumNames",
+         "default", "allOf"}
 SETTINGS = settings(max_examples=300, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 

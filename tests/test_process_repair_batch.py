@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from app import clock
 from app.services.errors import ValidationFailed
@@ -151,3 +152,58 @@ def test_the_case_page_shows_group_and_meeting_by_names(desk, db, client):
     for code in ("production_head", "chair", "tech_rd", '"person"'):
         assert code not in section
 
+
+
+def _form(**fields) -> MultiDict:
+    form = MultiDict({"action": "complete"})
+    for name, value in fields.items():
+        for item in value if isinstance(value, list) else [value]:
+            form.add(name, item)
+    return form
+
+
+def _rows(name: str, *rows: tuple) -> dict:
+    parts = ("person", "department", "role")
+    return {f"{name}-{i}-{part}": value for i, row in enumerate(rows) for part, value in zip(parts, row)}
+
+
+def test_the_group_and_the_meeting_are_entered_on_the_task_pages(desk, db, client):
+    """On the task page the group and the attendees are a table - one row a person, department and role
+    chosen by their names - and the meeting's departments are ticked by name; a row without its department
+    is refused, named by its row, and the task stays open."""
+    iid = desk.open_repair()
+    desk.steps(iid, "first_reply", "triage", "assess_responsibility")
+    sales = page_session(db, client, "sales")
+    task = open_task(db, iid, "choose_repair_mode")
+    html = sales.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert 'name="coordination_group-0-department"' in html and ">中心领导</option>" in html
+    assert ">centre_head<" not in html and ">quality<" not in html
+    mode = dict(repair_mode="on_site", repair_quantity="2", customer_requirements="两周内修复",
+                assessment_participants="品质 王工, 生产 李工, 研发 赵工", mode_reason="需现场调试",
+                coordination_channel="wechat")
+    group = _rows("coordination_group", ("sales", "sales", "group_owner"), ("quality_head", "quality", "centre_head"),
+                  ("李工", "", "team_leader"))
+    refused = sales.post(f"/tasks/{task.id}", data=_form(**mode, **group))
+    assert refused.status_code == 422
+    assert "第 3 行" in _text(refused.get_data(as_text=True))
+    assert desk.open_names(iid) == {"choose_repair_mode"}
+    group["coordination_group-2-department"] = "production"
+    assert sales.post(f"/tasks/{task.id}", data=_form(**mode, **group)).status_code == 302
+    assert desk.data(iid)["coordination_group"] == [
+        {"person": "sales", "department": "sales", "role": "group_owner"},
+        {"person": "quality_head", "department": "quality", "role": "centre_head"},
+        {"person": "李工", "department": "production", "role": "team_leader"}]
+
+    batch = _to_factory_repair(desk, received=15)
+    task = open_task(db, batch, "batch_review_meeting")
+    production = page_session(db, client, "production")
+    html = production.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert re.search(r'name="review_departments" value="tech_rd"[^>]*> 技术研发部', html)
+    meeting = _form(review_date="2026-03-10", review_departments=["production", "quality", "tech_rd"],
+                    review_minutes="逐台老化", batch_tests_required="yes", test_department="quality",
+                    **_rows("review_attendees", ("production_head", "production", "chair"),
+                            ("quality_head", "quality", "member")))
+    assert production.post(f"/tasks/{task.id}", data=meeting).status_code == 302
+    data = desk.data(batch)
+    assert data["review_departments"] == ["production", "quality", "tech_rd"] and data["batch_tests_required"] is True
+    assert [a["person"] for a in data["review_attendees"]] == ["production_head", "quality_head"]

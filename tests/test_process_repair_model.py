@@ -149,7 +149,8 @@ def test_forms_are_bilingual_json_schemas_with_typed_fields():
         for name, field in _choices(schema):  # every choice has a bilingual label people read instead of its code
             assert field.get("oneOf") and "enum" not in field, (path.name, name)
             # (trade terms such as FOB are read as they are in both languages)
-            assert all(" / " in c["title"] or c["title"] == c["const"].upper() for c in field["oneOf"]), (path.name, name)
+            assert all(" / " in c["title"] or c["title"] == c["const"].upper()
+                       for c in field["oneOf"]), (path.name, name)
     intake = json.loads((FORMS / "repair_intake.schema.json").read_text(encoding="utf-8"))["properties"]
     assert [c["const"] for c in intake["service_type"]["oneOf"]] == ["A", "B", "C", "D"]
     assert [c["const"] for c in intake["region"]["oneOf"]] == ["domestic", "overseas"]

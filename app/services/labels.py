@@ -198,7 +198,9 @@ class Labels:
             texts.append(text)
         if len(texts) < 2:
             return "".join(texts)
-        return f"{texts[0]}（{'，'.join(texts[1:])}）" if self.locale == "zh" else f"{texts[0]} ({', '.join(texts[1:])})"
+        if self.locale == "zh":
+            return f"{texts[0]}（{'，'.join(texts[1:])}）"
+        return f"{texts[0]} ({', '.join(texts[1:])})"
 
     # organisation ---------------------------------------------------------------------------------
     def group(self, code: str | None) -> str:

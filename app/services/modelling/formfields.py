@@ -3,15 +3,19 @@
 Widgets by schema: string → text (textarea when maxLength > 200 or format "textarea"), format "date" →
 date, "date-time" → date and time, "attachment" → file upload; number/integer → number (format "money" or
 "x-currency" → money); boolean → checkbox (yes/no choice when required); enum or oneOf of const → select;
-array of enum strings → several checkboxes; array of strings → one item per line; other → JSON text.
+array of enum strings → several checkboxes; array of strings → one item per line; array of records with
+plain parts (text, number, choice, yes/no) → a table, one row per record with a few empty rows to add more
+(`<field>-<row>-<part>`); other → JSON text.
 Titles written "中文 / English" show the half for the page language."""
 import json
+import re
 
 from ...i18n import _
 from ..errors import ValidationFailed
 from .forms import validate_data
 
 LONG_TEXT = 200
+EMPTY_ROWS = 3  # empty table rows offered below the entered ones
 
 
 def split_label(text: str, locale: str) -> str:
@@ -39,7 +43,7 @@ def _kind(prop: dict, required: bool) -> str:
         items = prop.get("items") or {}
         if items.get("type") == "string":
             return "multiselect" if "enum" in items or _options(items, "zh") else "lines"
-        return "json"
+        return "rows" if _columns(items, "zh") else "json"
     if _options(prop, "zh") is not None and kind != "boolean":
         return "select"
     if kind == "boolean":
@@ -53,6 +57,24 @@ def _kind(prop: dict, required: bool) -> str:
             return "datetime"
         return "textarea" if prop.get("maxLength", 0) > LONG_TEXT else "text"
     return "json"
+
+
+def _columns(items: dict, locale: str) -> list[dict] | None:
+    """The parts of a record as table columns, or None when a part is not a plain value."""
+    if items.get("type") != "object" or not isinstance(items.get("properties"), dict) or not items["properties"]:
+        return None
+    required = set(items.get("required") or [])
+    columns = []
+    for name, prop in items["properties"].items():
+        if not isinstance(prop, dict) or prop.get("type") not in ("string", "number", "integer", "boolean"):
+            return None
+        kind = _kind(prop, False)
+        if kind not in ("text", "textarea", "select", "number", "integer", "money", "checkbox", "date"):
+            return None
+        columns.append({"name": name, "kind": "text" if kind == "textarea" else kind, "required": name in required,
+                        "label": split_label(str(prop.get("title") or name), locale), "options": _options(prop, locale),
+                        "max_length": prop.get("maxLength")})
+    return columns
 
 
 def fields(schema: dict, locale: str) -> list[dict]:
@@ -70,6 +92,8 @@ def fields(schema: dict, locale: str) -> list[dict]:
             "options": _options(prop, locale) or _options(items, locale),
             "currency": prop.get("x-currency", "CNY"), "min": prop.get("minimum"), "max": prop.get("maximum"),
             "max_length": prop.get("maxLength"),
+            "columns": _columns(items, locale) if isinstance(items, dict) and prop.get("type") == "array" else None,
+            "max_items": prop.get("maxItems"), "empty_rows": EMPTY_ROWS,
         })
     return out
 
@@ -108,6 +132,13 @@ def parse(schema: dict, form, files=None, store_file=None) -> tuple[dict, dict, 
             if raw.get(name):
                 data[name] = raw[name]
             continue
+        if kind == "rows":
+            rows, raw[name], bad = _rows(form, name, _columns(props[name]["items"], "en"))
+            if bad:
+                errors[name] = [_("Enter a number.")]
+            elif rows:
+                data[name] = rows
+            continue
         text = form.get(name, "")
         raw[name] = text
         if kind == "checkbox":
@@ -121,6 +152,33 @@ def parse(schema: dict, form, files=None, store_file=None) -> tuple[dict, dict, 
             errors[name] = [_("Enter a number.") if kind in ("number", "integer", "money")
                             else _("The value does not have the expected format.")]
     return data, errors, raw
+
+
+def _rows(form, name: str, columns: list[dict]) -> tuple[list[dict], list[dict], bool]:
+    """(records, the rows as entered, whether a number did not read) from the table's `name-<i>-<part>`
+    inputs; a row left empty is no record."""
+    prefix = name + "-"
+    row = re.compile(re.escape(prefix) + r"(\d{1,3})-")
+    indexes = sorted({int(m.group(1)) for m in map(row.match, form) if m})
+    records, entered, bad = [], [], False
+    for i in indexes:
+        cells = {c["name"]: form.get(f"{prefix}{i}-{c['name']}", "") for c in columns}
+        if not any(cells[c["name"]].strip() for c in columns if c["kind"] != "checkbox"):
+            continue
+        entered.append(cells)
+        record = {}
+        for column in columns:
+            text = cells[column["name"]]
+            if column["kind"] == "checkbox":
+                record[column["name"]] = text in ("on", "true", "1")
+            elif str(text).strip():
+                try:
+                    record[column["name"]] = _number(text, column["kind"]) \
+                        if column["kind"] in ("number", "integer", "money") else text.strip()
+                except ValueError:
+                    bad = True
+        records.append(record)
+    return records, entered, bad
 
 
 def _convert(text: str, kind: str, prop: dict):
