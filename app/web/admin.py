@@ -13,13 +13,12 @@ from ..models import Group, PRODUCT_ROLES
 from ..services.audit import admin_audit
 from ..services.cases import staff
 from ..services.errors import ServiceError
+from ..services.labels import zone_choices
 from ..services.operations import settings_view
 from ..services.organisation import groups, signin, user_import, users
 from ..services.paging import PageRequest
 from .common import me
 
-ZONES = ("Asia/Shanghai", "Asia/Hong_Kong", "Asia/Singapore", "Asia/Tokyo", "Asia/Dubai", "Europe/Berlin",
-         "Europe/London", "Europe/Moscow", "America/New_York", "America/Sao_Paulo", "Africa/Johannesburg", "UTC")
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -116,7 +115,7 @@ def _form_user_fields(form) -> dict:
 
 def _choices(session) -> dict:
     return {"all_groups": list(session.scalars(select(Group).order_by(Group.code))), "all_roles": PRODUCT_ROLES,
-            "zones": ZONES}
+            "zones": zone_choices()}  # the zones a person can choose on their own settings page
 
 
 @bp.get("/users")
