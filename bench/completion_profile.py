@@ -51,12 +51,52 @@ def _complete_cases(client, headers, completions: int, prefix: str) -> float:
     return time.perf_counter() - t0
 
 
+class RoundTrips:
+    """Statements and transactions sent to the database (a transaction adds BEGIN and COMMIT round trips on
+    PostgreSQL; statements of an autocommit read are one round trip each) and connection check-outs."""
+
+    def __init__(self, engine):
+        from sqlalchemy import event
+        self.statements = self.transactions = self.checkouts = 0
+        event.listen(engine, "before_cursor_execute", self._statement)
+        event.listen(engine, "begin", self._begin)
+        event.listen(engine.pool, "checkout", self._checkout)
+
+    def _statement(self, *_args):
+        self.statements += 1
+
+    def _begin(self, conn):
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            self.transactions += 1
+
+    def _checkout(self, *_args):
+        self.checkouts += 1
+
+    def per(self, n: int) -> dict:
+        return {"statements": round(self.statements / n, 2), "transactions": round(self.transactions / n, 2),
+                "round_trips": round((self.statements + 2 * self.transactions) / n, 2),
+                "connection_checkouts": round(self.checkouts / n, 2)}
+
+
 def run(size: str = "full") -> dict:
     completions = SIZES[size]
     backend = "postgres" if common.postgres_available() else "sqlite"
     with common.scratch_database(backend) as url:
         app, client, headers = _client(url)
         _complete_cases(client, headers, 30, "W")  # warm caches (specs, workflows, access)
+        db = app.extensions["db"]
+        trips = RoundTrips(db.engine)
+        cpu0 = time.process_time()
+        _complete_cases(client, headers, 100, "R")
+        cpu_reads = (time.process_time() - cpu0) * 10
+        database = trips.per(100)
+        read_session, db.ReadSession = db.ReadSession, db.Session  # reads in transactions, as before
+        trips = RoundTrips(db.engine)
+        cpu0 = time.process_time()
+        _complete_cases(client, headers, 100, "T")
+        cpu_transactions = (time.process_time() - cpu0) * 10
+        database_before = trips.per(100)
+        db.ReadSession = read_session
         profile = cProfile.Profile()
         profile.enable()
         elapsed = _complete_cases(client, headers, completions, "P")
@@ -81,6 +121,10 @@ def run(size: str = "full") -> dict:
     return common.write_result(NAME, size, {
         "backend": backend, "completions": completions, "ms_per_completion_wall": round(elapsed * 1000 / completions, 2),
         "profiled_cpu_ms_per_completion": round(total * 1000 / completions, 2),
+        "database_per_completion": database,
+        "database_per_completion_reads_in_transactions": database_before,
+        "app_cpu_ms_per_completion": {"reads_outside_transactions": round(cpu_reads, 2),
+                                      "reads_in_transactions": round(cpu_transactions, 2)},
         "ms_per_completion_by_part": {k: round(v * 1000 / completions, 2) for k, v in split.items()},
         "top_tottime": report["tottime"], "top_cumulative": report["cumulative"]})
 
@@ -89,6 +133,11 @@ def describe(result: dict) -> str:
     return "\n".join([
         f"{result['backend']}: {result['completions']} completions, {result['ms_per_completion_wall']} ms wall "
         f"each under the profiler ({result['profiled_cpu_ms_per_completion']} ms profiled)",
+        "database per completion request (including its share of starts): " + ", ".join(
+            f"{k} {v}" for k, v in result["database_per_completion"].items()),
+        "  the same with the sign-in check and answer read in transactions: " + ", ".join(
+            f"{k} {v}" for k, v in result["database_per_completion_reads_in_transactions"].items()),
+        f"  application CPU ms per completion (no profiler): {result['app_cpu_ms_per_completion']}",
         *(f"  {k:32} {v:7.2f} ms" for k, v in result["ms_per_completion_by_part"].items()),
         result["top_cumulative"], result["top_tottime"]])
 
