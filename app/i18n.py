@@ -10,3 +10,12 @@ def _(message: str, **kwargs) -> str:
         except (KeyError, RuntimeError):
             pass
     return message % kwargs if kwargs else message
+
+
+def current_locale() -> str:
+    """The page language of the current request ("zh" or "en"); "zh" outside a request."""
+    from flask import has_request_context
+    from flask_babel import get_locale
+    if has_request_context():
+        return "en" if str(get_locale() or "zh").startswith("en") else "zh"
+    return "zh"

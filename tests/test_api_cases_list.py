@@ -6,6 +6,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from sqlalchemy import select
+
+from app.models import Group
 from app.services.modelling import publishing
 
 MESSAGES = Path(__file__).parent / "fixtures" / "messages"
@@ -187,7 +190,7 @@ def test_every_timestamp_has_an_offset(api, licence_process):
     assert [(p, v) for p, v in found if not ISO_WITH_OFFSET.match(v)] == []
 
 
-def test_error_codes_and_language(api, licence_process, client):
+def test_error_codes_and_language(api, licence_process, client, db):
     sales, quality = api("sales"), api("quality")
     _start(sales, contract_no="HT-E")
     [task] = _get(sales, "/api/v1/tasks")[1]["tasks"]
@@ -198,6 +201,11 @@ def test_error_codes_and_language(api, licence_process, client):
                                   headers={**quality.headers, "Accept-Language": "en"})
     assert english.get_json()["error"]["code"] == "not_member"
     assert "you are not a member" in english.get_json()["error"]["message"]
+    with db.session() as session:  # the department by its name in each language, never its code
+        group = session.scalar(select(Group).where(Group.code == task["group"]))
+    assert group.name_zh in refused.get_json()["error"]["message"]
+    assert group.name_en in english.get_json()["error"]["message"]
+    assert f" {task['group']};" not in english.get_json()["error"]["message"]
     assert sales.post(f"/api/v1/tasks/{task['id']}/claim").status_code == 200
     sales_2 = api("sales_head")
     taken = sales_2.post(f"/api/v1/tasks/{task['id']}/claim")

@@ -2,15 +2,16 @@
 from datetime import datetime
 
 from sqlalchemy import and_, false, or_, select, tuple_, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from ... import clock
 from ...db import Database
 from ...engine import runner
-from ...i18n import _
+from ...i18n import _, current_locale
 from ...models import HumanTask, OPEN_STATES, ProcessInstance, ProcessVersion, User
 from ...settings import number
 from ..audit import audit
+from ..labels import Labels
 from . import limits, refusals, store
 from ..modelling import group_fields
 from ..errors import Conflict, Forbidden, NotFound, ServiceError
@@ -62,9 +63,16 @@ def _check_may_work(user: User, task: HumanTask):
         raise Forbidden(_("Auditors have read-only access: they cannot claim or complete tasks."), code="read_only")
     if not may_work(user, task):
         if task.head_only:
-            raise Forbidden(_("Only heads of %(group)s may do this task.", group=task.group_code), code="head_only")
-        raise Forbidden(_("This task belongs to %(group)s; you are not a member.", group=task.group_code),
+            raise Forbidden(_("Only heads of %(group)s may do this task.", group=_group_name(task)),
+                            code="head_only")
+        raise Forbidden(_("This task belongs to %(group)s; you are not a member.", group=_group_name(task)),
                         code="not_member")
+
+
+def _group_name(task: HumanTask) -> str:
+    """The task's department by its name in the page language (a refusal never shows a code)."""
+    session = object_session(task)
+    return Labels(session, current_locale()).group(task.group_code) if session is not None else task.group_code
 
 
 check_may_work = _check_may_work  # for the other services: raises Forbidden with the reason
