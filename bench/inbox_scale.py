@@ -28,7 +28,7 @@ from datetime import timedelta
 from sqlalchemy import insert, select
 
 from app import clock
-from app.models import Group, HumanTask, Membership, ProcessInstance, ProcessVersion, User
+from app.models import OPEN_STATES, Group, Membership, ProcessInstance, ProcessVersion, User
 from app.services.cases import inbox, lists
 from app.services.cases.tasks import inbox_count, inbox_key, inbox_page, inbox_query, rows_after
 from app.services.paging import COUNT_CAP, count
@@ -123,7 +123,7 @@ class Generator:
         return _user(f"{group}_head", group, head=True)
 
 
-def _paged(query_of, deep: bool, total=None):
+def _paged(query_of, deep: bool, total=None, states=()):
     """A page query: the first page, or the page DEEP (its cursor found untimed, as a client holds it).
     Returns per user: (keyset read, total, the same page read by offset as before keyset paging, page)."""
     def prepare(session, user):
@@ -135,7 +135,7 @@ def _paged(query_of, deep: bool, total=None):
             if page > 1:
                 after = inbox_key(session.scalars(query.offset((page - 1) * PAGE - 1).limit(1)).first())
         unordered = query.order_by(None)
-        return (lambda s: rows_after(s, unordered, PAGE + 1, after)), \
+        return (lambda s: rows_after(s, unordered, PAGE + 1, after, states)), \
             (lambda s: total(s, user)) if total else (lambda s: count(s, query, COUNT_CAP)), \
             (lambda s: s.scalars(query.offset((page - 1) * PAGE).limit(PAGE)).all()), page
     return prepare
@@ -157,7 +157,7 @@ def _api(deep: bool):
 def prepared(gen: Generator, kind: str, deep: bool):
     """(user, prepare(session, user) -> (rows(session), total(session), page number))."""
     if kind == "workload":  # the department's open tasks; the per-member counts as the "total"
-        return gen.head(), _paged(lists.department_query, deep, total=inbox.workload)
+        return gen.head(), _paged(lists.department_query, deep, total=inbox.workload, states=OPEN_STATES)
     user = gen.member()
     if kind == "api_inbox":
         return user, _api(deep)
@@ -169,7 +169,8 @@ def prepared(gen: Generator, kind: str, deep: bool):
         return user, _paged(lambda u: inbox.filtered_query(u, "queue", search=text), deep)
     scope, overdue = {"my_tasks": ("mine", False), "department_queue": ("queue", False),
                       "department_overdue": ("queue", True)}[kind]
-    return user, _paged(lambda u: inbox.filtered_query(u, scope, overdue=overdue), deep)
+    return user, _paged(lambda u: inbox.filtered_query(u, scope, overdue=overdue), deep,
+                        states=OPEN_STATES if scope == "mine" else ())
 
 
 def sample(db, gen: Generator, kind: str, deep: bool, samples: int) -> dict:

@@ -165,3 +165,19 @@ def test_totals_past_the_cap_say_more(app, client, api, published, db, monkeypat
     assert re.search(r'class="total">[^<]*50\+', page)
     head = login(app.test_client(), "sales_head").get("/workload").get_data(as_text=True)
     assert "50+" in head
+
+
+def test_workload_list_walks_held_and_waiting_tasks_by_cursor(app, client, api, published, db):
+    sales = api("sales")
+    _start_many(sales, 30)
+    expected = _queue_in_order(db)
+    for task_id in expected[3:9]:  # held tasks are read from their own index entries, merged in due order
+        assert sales.post(f"/api/v1/tasks/{task_id}/claim").status_code == 200
+    head = login(client, "sales_head")
+    url, seen = "/workload?size=10", []
+    while url:
+        page = head.get(url).get_data(as_text=True)
+        seen += [task_id for task_id in expected if task_id in page]
+        following = page.split('rel="next" href="?')[1].split('"')[0].replace("&amp;", "&")
+        url = "/workload?" + following if "cursor=" in following else None  # the last page gives no cursor
+    assert seen == expected and len(seen) == 30

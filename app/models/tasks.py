@@ -20,6 +20,7 @@ class HumanTask(Base):
               "created_at"),
         # keyset paging of the queue: (due, created, id) after a cursor (migration perf_0003_inbox_keyset)
         Index("ix_human_tasks_keyset", "group_code", "state", "due_at", "created_at", "id", "head_only"),
+        Index("ix_human_tasks_held", "claimed_by", "state", "due_at", "created_at", "id"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task id
     instance_id: Mapped[int] = mapped_column(

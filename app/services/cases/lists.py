@@ -18,7 +18,8 @@ CASE_SORTS = {"started": ProcessInstance.started_at, "key": ProcessInstance.busi
 def task_page(session: Session, user: User, scope: str, request: PageRequest, locale: str = "zh",
               **filters) -> Page:
     """One page of my tasks (scope "mine") or my departments' queue ("queue"), labelled."""
-    page = _task_list_page(session, inbox.filtered_query(user, scope, **filters), request)
+    page = _task_list_page(session, inbox.filtered_query(user, scope, **filters), request,
+                           () if scope == "queue" else OPEN_STATES)
 
     def rows(found):
         decorated = inbox.decorate(session, found, locale)
@@ -30,7 +31,7 @@ def task_page(session: Session, user: User, scope: str, request: PageRequest, lo
     return page.map(rows)
 
 
-def _task_list_page(session: Session, query, request: PageRequest) -> Page:
+def _task_list_page(session: Session, query, request: PageRequest, states: tuple[str, ...] = ()) -> Page:
     """A page of a task list. In the default order (due, ascending) the first page and every page reached by
     "next" are read after request.cursor (keyset); the next link carries the cursor of the page's last row
     (page.extra["next_cursor"]), so page 100 costs what page 1 costs; the total is counted up to COUNT_CAP
@@ -38,7 +39,7 @@ def _task_list_page(session: Session, query, request: PageRequest) -> Page:
     if request.sort != "due" or request.direction != "asc" or not (request.cursor or request.page == 1):
         return paginate(session, query, request, TASK_SORTS, tiebreak=HumanTask.id)
     after = tasks.read_inbox_cursor(request.cursor) if request.cursor else None
-    found = tasks.rows_after(session, query.order_by(None), request.size + 1, after)
+    found = tasks.rows_after(session, query.order_by(None), request.size + 1, after, states)
     extra = {"next_cursor": tasks.inbox_cursor(found[request.size - 1])} if len(found) > request.size else {}
     total = count(session, query, cap=COUNT_CAP)
     if total > COUNT_CAP:
@@ -49,7 +50,7 @@ def _task_list_page(session: Session, query, request: PageRequest) -> Page:
 def department_page(session: Session, head: User, request: PageRequest, locale: str = "zh",
                     group: str = "", holder: str = "") -> Page:
     """Open tasks of the departments the head leads (filter by department and holder; "-" = the queue)."""
-    page = _task_list_page(session, department_query(head, group, holder), request)
+    page = _task_list_page(session, department_query(head, group, holder), request, OPEN_STATES)
     return page.map(lambda found: inbox.decorate(session, found, locale))
 
 

@@ -260,11 +260,17 @@ def read_inbox_cursor(text: str, name: str = "cursor") -> tuple:
     return decode_cursor(text, INBOX_CURSOR, name, nullable=(0,))
 
 
-def rows_after(session: Session, query, limit: int, after: tuple | None) -> list[HumanTask]:
+def rows_after(session: Session, query, limit: int, after: tuple | None,
+               states: tuple[str, ...] = ()) -> list[HumanTask]:
     """Up to `limit` rows of the (unordered) inbox query following the key `after` (None: from the start),
     in inbox order. Tasks with a due time are read by (due, created, id), then those without by
-    (created, id): each part walks ix_human_tasks_keyset (group, state, due, created, id) from the
-    cursor on, whatever the page number (the redundant >= lets every planner start the range there)."""
+    (created, id): each part walks ix_human_tasks_keyset (group, state, due, created, id) or
+    ix_human_tasks_held (holder, state, due, created, id) from the cursor on, whatever the page number (the
+    redundant >= lets every planner start the range there). With states, each state is read apart and the
+    parts merged: an index is in order within one state only."""
+    if len(states) > 1:
+        parts = [rows_after(session, query.where(HumanTask.state == state), limit, after) for state in states]
+        return sorted((t for part in parts for t in part), key=_inbox_order)[:limit]
     due, created, task_id = after or (None, None, None)
     found: list[HumanTask] = []
     if after is None or due is not None:
@@ -299,8 +305,8 @@ def inbox_page(session: Session, user: User, limit: int = 200, offset: int = 0, 
         wanted = offset + limit
         parts = [session.scalars(inbox_query(user, **{**filters, "scope": s}).limit(wanted)).all() for s in scopes]
     else:
-        parts = [rows_after(session, inbox_query(user, **{**filters, "scope": s}).order_by(None), limit, after)
-                 for s in scopes]
+        parts = [rows_after(session, inbox_query(user, **{**filters, "scope": s}).order_by(None), limit, after,
+                            () if s == "queue" or filters.get("state") else OPEN_STATES) for s in scopes]
         offset = 0
     if len(parts) == 1:
         return parts[0][offset:offset + limit]
