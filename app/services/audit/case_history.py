@@ -10,8 +10,8 @@ from ... import clock
 from ...i18n import _
 from ...models import HumanTask, OPEN_STATES, ProcessInstance, ProcessVersion, User
 from . import audit, masking
-from ..cases import cases
-from ..cases.inbox import label, labels_for
+from ..cases import cases, summary
+from ..labels import Labels
 
 
 def event_labels() -> dict[str, str]:
@@ -41,12 +41,11 @@ def timeline(session: Session, instance: ProcessInstance, hide, locale: str = "z
     """Every event of the case, oldest first; `hide` masks contact data (masking.masker)."""
     events = audit.events_for(session, instance.id)
     names = _actor_names(session, {e.actor for e in events})
-    labels = labels_for(session, {instance.id}).get(instance.id, {})
-    version = session.get(ProcessVersion, instance.version_id)
-    catalog = version.task_catalog or {}
+    labels = Labels(session, locale)
+    versions = summary.version_ids_at(labels, instance, [{"type": e.event_type, "data": e.data} for e in events])
     kinds = event_labels()
     out = []
-    for e in events:
+    for e, version_id in zip(events, versions):  # each step under its name in the version run at the time
         data = hide(e.data or {})
         submitted = data.get("submitted") if isinstance(data.get("submitted"), dict) else None
         changes = data.get("changes") if isinstance(data.get("changes"), dict) else {}
@@ -54,11 +53,10 @@ def timeline(session: Session, instance: ProcessInstance, hide, locale: str = "z
             submitted = data["data"]  # what another system sent is shown like a submitted form (field labels)
         other = {k: v for k, v in data.items() if k not in ("submitted", "changes")
                  and not (k == "data" and submitted is data.get("data"))}
-        title = catalog.get(e.element_id, {}).get("title") or e.element_id if e.element_id else ""
         out.append({
             "id": e.id, "type": e.event_type, "label": kinds.get(e.event_type, e.event_type),
             "actor": e.actor, "actor_name": names.get(e.actor, ""), "at": e.at, "task_id": e.task_id,
-            "element_id": e.element_id, "element": label(labels, e.element_id, title, locale) if e.element_id else "",
+            "element_id": e.element_id, "element": labels.element(version_id, e.element_id, e.element_id),
             "submitted": submitted, "changes": [(k, v[0], v[1]) if isinstance(v, list) and len(v) == 2
                                                 else (k, None, v) for k, v in sorted(changes.items())],
             "details": other, "hash": e.event_hash, "seq": e.chain_seq,
@@ -66,15 +64,22 @@ def timeline(session: Session, instance: ProcessInstance, hide, locale: str = "z
     return out
 
 
-def steps(session: Session, instance_id: int, now: datetime | None = None, locale: str = "zh") -> list[dict]:
-    """Every human task of the case with its group, holder, due date and how long it waited."""
+def steps(session: Session, instance: ProcessInstance, now: datetime | None = None,
+          locale: str = "zh") -> list[dict]:
+    """Every human task of the case with its group, holder, due date and how long it waited; each under the
+    title it had in the version the case ran when the task became ready (a later migration renames nothing)."""
     now = now or clock.now()
-    labels = labels_for(session, {instance_id}).get(instance_id, {})
+    names = Labels(session, locale)
+    events = [{"type": e.event_type, "task_id": e.task_id, "data": e.data}
+              for e in audit.events_for(session, instance.id)]
+    version_of = {e["task_id"]: v for e, v in zip(events, summary.version_ids_at(names, instance, events))
+                  if e["type"] == "task_ready" and e["task_id"]}
     out = []
-    for t in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
+    for t in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
                              .order_by(HumanTask.created_at, HumanTask.id)):
         end = t.completed_at or now
-        out.append({"element_id": t.task_name, "title": label(labels, t.task_name, t.title, locale),
+        title = names.element(version_of.get(t.id, instance.version_id), t.task_name, t.title)
+        out.append({"element_id": t.task_name, "title": title,
                     "group": t.group_code, "state": t.state, "created_at": t.created_at, "due_at": t.due_at,
                     "completed_at": t.completed_at, "completed_by": t.completed_by, "claimed_by": t.claimed_by,
                     "hours": round((end - t.created_at).total_seconds() / 3600, 1),
@@ -97,7 +102,7 @@ def case_view(session: Session, user: User, instance: ProcessInstance, locale: s
     """Everything the auditor's case page, print view and history export show."""
     version = session.get(ProcessVersion, instance.version_id)
     hide = masking.masker(session, user, instance)
-    step_rows = steps(session, instance.id, locale=locale)
+    step_rows = steps(session, instance, locale=locale)
     catalog = cases.field_catalog(version, locale)
     return {"instance": instance, "version": version, "events": timeline(session, instance, hide, locale),
             "steps": step_rows, "diagram": diagram(session, instance, step_rows),
