@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from ..i18n import _
 from ..models import Group, ProcessVersion, User
+from .modelling import DOC_SUFFIX
 from .modelling.formfields import form_schemas, split_label
 
 CACHE_KEY = "labels"
@@ -34,6 +35,21 @@ def status_labels() -> dict[str, str]:
     return {"running": _("In progress"), "completed": _("Closed"), "error": _("Stopped by an error"),
             "cancelled": _("Cancelled"), "ready": _("Waiting in queue"), "claimed": _("Claimed"),
             "suspended": _("Suspended"), "terminated": _("Terminated")}
+
+
+def _element_docs(version: ProcessVersion) -> dict[str, str]:
+    """Element id -> the documentation the diagram carries (Chinese): user tasks from the task catalogue,
+    the other elements (events, gateways, called steps) from the parsed spec."""
+    spec = version.spec or {}
+    docs: dict[str, str] = {}
+    for part in [spec.get("spec") or {}, *((spec.get("subprocess_specs") or {}).values())]:
+        for element_id, task in ((part or {}).get("task_specs") or {}).items():
+            if isinstance(task, dict) and task.get("documentation"):
+                docs.setdefault(element_id, str(task["documentation"]))
+    for element_id, task in (version.task_catalog or {}).items():
+        if task.get("documentation"):
+            docs[element_id] = str(task["documentation"])
+    return docs
 
 
 def _element_names(spec: dict) -> dict[str, str]:
@@ -71,7 +87,7 @@ def _version_info(version: ProcessVersion) -> dict:
                             "parts": _row_parts(prop)}
     start = (version.meta or {}).get("start") or {}
     return {"zh": zh, "en": en, "fields": fields, "process_id": version.process_id, "name": version.name,
-            "start_properties": start.get("properties") or {}}
+            "start_properties": start.get("properties") or {}, "docs": _element_docs(version)}
 
 
 def _row_parts(prop: dict) -> dict:
@@ -104,7 +120,8 @@ class Labels:
     # versions -------------------------------------------------------------------------------------
     def version(self, version_id: int | None) -> dict:
         if version_id is None:
-            return {"zh": {}, "en": {}, "fields": {}, "process_id": "", "name": "", "start_properties": {}}
+            return {"zh": {}, "en": {}, "fields": {}, "process_id": "", "name": "", "start_properties": {},
+                    "docs": {}}
         info = self._versions.get(version_id)
         if info is None:
             version = self.session.get(ProcessVersion, version_id)
@@ -234,10 +251,17 @@ class Labels:
         return status_labels().get(code or "", code or "")
 
     # authored text ----------------------------------------------------------------------------------
-    def documentation(self, version_id: int | None, text: str | None) -> str:
-        """An element's documentation as staff read it: the regulation it cites stays; a field a form
-        declares is named by its form label; internal variable names, decision-table ids, diagram
-        property names and the [decision] marker are left out."""
+    def documentation(self, version_id: int | None, element_id: str | None) -> str:
+        """An element's documentation in the page language as staff read it: the diagram's (Chinese) text, in
+        English the language file's "<element id>.documentation" (the Chinese text where it has none). The
+        regulation it cites stays; a field a form declares is named by its form label; internal variable
+        names, decision-table ids, diagram property names and the [decision] marker are left out."""
+        if not element_id:
+            return ""
+        info = self.version(version_id)
+        text = info["docs"].get(element_id, "")
+        if self.locale == "en":
+            text = info["en"].get(element_id + DOC_SUFFIX) or text
         return staff_text(text, {name: self.field(version_id, name) for name in self.declared(version_id)})
 
 

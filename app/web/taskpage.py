@@ -48,8 +48,7 @@ def _context(task_id: str):
                       if m.username != user.username and tasks.may_work(m, task)]
         context = {
             "task": row, "instance": instance, "schema": schema, "fields": formfields.fields(schema, locale()),
-            "documentation": names.documentation(  # staff read the rule it cites, not variable names
-                version.id, version.task_catalog.get(task.task_name, {}).get("documentation", "")),
+            "documentation": names.documentation(version.id, task.task_name),  # the rule it cites, page language
             "may_work": tasks.may_work(user, task), "is_head": task.group_code in user.head_of,
             "holder": task.claimed_by, "colleagues": colleagues, "draft": draft,
             "key_data": summary.flat(names, version, case_data),

@@ -3,6 +3,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,7 +16,7 @@ from ..audit import audit
 from ...workcalendar import check_due_expression
 from ..errors import PublishRefused
 from ..organisation.targets import escalation_problems
-from . import foreign, group_fields, problem_text
+from . import DOC_SUFFIX, foreign, group_fields, problem_text
 from .forms import schema_problems
 from .model_rules import rule_problems
 from ..organisation.org import group_index, resolve_lane
@@ -92,10 +93,31 @@ def validate(session: Session | None, sources: SourceSet):
             problems += [Problem(bpmn_file, element, msg) for element, msg in escalation_problems(session, proc.spec)]
         problems += [Problem(bpmn_file, element, msg) for element, msg
                      in group_fields.publish_problems(proc.task_catalog, proc.forms, sources.forms, lanes)]
+        problems += _language_file_problems(proc, bpmn, sources.labels_en.get(proc.process_id) or {})
         start_form = proc.start.get("form")
         if start_form and start_form not in sources.forms:
             problems.append(Problem(bpmn_file, proc.start.get("element_id", ""), f"form {start_form} not found"))
     return processes, problem_text.localised(problems)
+
+
+def _language_file_problems(proc, bpmn: dict[str, bytes], labels: dict) -> list[Problem]:
+    """An element's documentation in a language file ("<element id>.documentation") names an element of
+    the process's diagrams and is text."""
+    keys = [key for key in labels if isinstance(key, str) and key.endswith(DOC_SUFFIX)]
+    if not keys:
+        return []
+    ids = set()
+    for name in proc.bpmn_files:
+        try:
+            ids |= {el.get("id") for el in ElementTree.fromstring(bpmn.get(name) or b"").iter() if el.get("id")}
+        except ElementTree.ParseError:
+            return []  # the parser has said what is wrong with the file
+    where = f"i18n/{proc.process_id}.en.json"
+    return [Problem(where, key[: -len(DOC_SUFFIX)],
+                    f"documentation {key!r} names no element of the diagram" if key[: -len(DOC_SUFFIX)] not in ids
+                    else f"documentation {key!r} is not text")
+            for key in sorted(keys)
+            if key[: -len(DOC_SUFFIX)] not in ids or not isinstance(labels[key], str)]
 
 
 def _content_hash(files: dict[str, str]) -> str:
