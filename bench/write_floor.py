@@ -114,7 +114,8 @@ def replay(connect, captured: Capture) -> dict:
                     rows += len(parameters) if kind == "step" else 0
                 else:
                     cur.execute(statement, parameters)
-                    rows += 1 if kind == "step" else 0
+                    # statements the product joined into one round trip (PostgreSQL) count one row each
+                    rows += statement.count(";\n") + 1 if kind == "step" else 0
                 if cur.description:  # RETURNING: read what came back, as the product does
                     cur.fetchall()
             conn.commit()
