@@ -3,6 +3,7 @@ the process's language file the English ("<element id>.documentation"). A Chines
 sentence, an English page no Chinese outside 「」 quotes of the regulation, and the regulation references
 stay in both."""
 import re
+from xml.etree import ElementTree
 
 import pytest
 from sqlalchemy import select
@@ -22,6 +23,7 @@ REFERENCE_WORDS = {"art", "seed", "notes", "md", "h"}
 WORD = r"(?<![\w-])(?=[A-Za-z'-]*[a-z])[A-Za-z][A-Za-z'-]*(?![\w-])"
 # three such words with only spaces and ASCII punctuation between them: an English sentence (part)
 ENGLISH_RUN = re.compile(rf"{WORD}(?:[\s,;:()/.'\"-]+{WORD}){{2,}}")
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CHINESE = re.compile(r"[\u3400-\u9fff]")
 QUOTE = re.compile(r"「[^」]*」")
 
@@ -74,6 +76,31 @@ def test_every_user_task_reads_its_rule_in_the_page_language(every_diagram):
                 assert chinese_outside_quotes(english) is None, (where, chinese_outside_quotes(english))
                 checked += 1
     assert checked > 100
+
+
+def test_every_diagram_documents_its_elements_in_chinese():
+    """What the console shows a process owner too: no element of any diagram is documented in English."""
+    documented = 0
+    for diagram in sorted(PROCESSES.glob("*.bpmn")):
+        for doc in ElementTree.parse(diagram).getroot().iter(f"{{{BPMN}}}documentation"):
+            text = doc.text or ""
+            assert CHINESE.search(text) and english_run(text) is None, (diagram.name, text)
+            documented += 1
+    assert documented > 200
+
+
+def test_every_start_event_has_its_english_documentation(every_diagram):
+    with every_diagram.session() as session:
+        en = Labels(session, "en")
+        starts = 0
+        for version in session.scalars(select(ProcessVersion)):
+            spec = version.spec["spec"]["task_specs"]
+            for element_id, task in spec.items():
+                if isinstance(task, dict) and task.get("typename") == "StartEvent" and task.get("documentation"):
+                    english = en.documentation(version.id, element_id)
+                    assert english and chinese_outside_quotes(english) is None, (version.process_id, element_id)
+                    starts += 1
+    assert starts >= 10
 
 
 REFERENCES = {("overseas_repair", "first_reply"): ["PROCESSES 4.1", "T4 L81", "T13 L243"],
