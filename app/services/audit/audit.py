@@ -94,6 +94,12 @@ def _write_pending(session: Session) -> None:
 def _drop_pending(session: Session) -> None:
     for trail in TRAILS:
         session.info.pop(trail, None)
+    audit_chain.forget_case_heads(session)
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    audit_chain.forget_case_heads(session)  # other transactions may move them from now on
 
 
 def events_for(session: Session, instance_id: int) -> list[AuditEvent]:

@@ -134,6 +134,11 @@ def moved_case_head(session: Session, instance_id: int, length: int, last: str) 
     session.info.setdefault(_CASE_HEADS, {})[instance_id] = (length, last)
 
 
+def forget_case_heads(session: Session) -> None:
+    """The transaction ended: the heads it moved are no longer held."""
+    session.info.pop(_CASE_HEADS, None)
+
+
 def _extend_case(session: Session, instance_id: int, events: list) -> None:
     """Append events to a case's chain whose head is on the case row."""
     conn = session.connection()
