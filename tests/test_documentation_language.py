@@ -151,3 +151,16 @@ def test_publishing_refuses_documentation_for_an_element_the_diagram_lacks(db):
     assert [p["element_id"] for p in problems] == ["first_replyy"], problems
     with db.session() as session:
         assert session.scalar(select(ProcessVersion).limit(1)) is None  # nothing published
+
+
+def test_the_api_gives_the_rule_in_the_callers_language(api, db):
+    desk = publish_repair(db)
+    case = desk.open_repair()
+    task = desk.open_tasks(case)["first_reply"]
+    sales = api("sales")
+    chinese = sales.get(f"/api/v1/tasks/{task.id}").get_json()["documentation"]
+    english = sales.client.get(f"/api/v1/tasks/{task.id}",
+                               headers={**sales.headers, "Accept-Language": "en"}).get_json()["documentation"]
+    assert "24 小时内答复客户" in chinese and english_run(chinese) is None
+    assert "reply to the customer within 24 hours" in english and chinese_outside_quotes(english) is None
+    assert "PROCESSES 4.1" in chinese and "PROCESSES 4.1" in english

@@ -6,6 +6,7 @@ from ..services.cases import delegation, listing, tasks
 from ..services.cases.listing import BadParameter, whole_number
 from ..services.audit import masking
 from ..services.errors import Forbidden
+from ..services.labels import Labels
 from ..services.paging import COUNT_CAP
 from ..services.modelling.forms import load_schema
 from ..models import OPEN_STATES, ProcessInstance, ProcessVersion
@@ -90,7 +91,7 @@ def get_task(user, task_id):
         instance = session.get(ProcessInstance, task.instance_id)
         version = session.get(ProcessVersion, instance.version_id)
         body["form_schema"] = load_schema(version.sources[task.form_ref]) if task.form_ref else None
-        body["documentation"] = version.task_catalog.get(task.task_name, {}).get("documentation", "")
+        body["documentation"] = Labels(session, locale()).documentation(version.id, task.task_name)
         body["case_data"] = masking.visible_case_data(session, user, instance)
         return body
 
