@@ -85,10 +85,11 @@ def check_not_held(instance: ProcessInstance) -> None:
 
 
 def run_step(db: Database, instance_id: int, step, *, actor: str | None, retries: int = 5,
-             operator: bool = False):
+             operator: bool = False, after=None):
     """Run step(session, instance, version, live) -> completed_task|None and save, retrying when another
     transaction changed the instance in between. step raises ServiceError to refuse. Only operator steps
-    (services.operations) run on a suspended or cancelled case."""
+    (services.operations) run on a suspended or cancelled case. With `after(session, instance)`, what it
+    reads once the step is saved, in the same transaction, is returned instead of the completed task."""
     last_error = None
     for attempt in range(retries):
         live = None
@@ -124,6 +125,8 @@ def run_step(db: Database, instance_id: int, step, *, actor: str | None, retries
                     store.save(session, instance, live, started, actor=actor, version=version,
                                completed_task=completed)
                     linked.start_requested(session, instance, live, started, actor, start_in_session)
+                if after is not None:
+                    completed = after(session, instance)
                 lock_version = instance.lock_version
                 cache = store.live_cache(session)
             cache.put(instance_id, lock_version, live)

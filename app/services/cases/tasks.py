@@ -142,7 +142,7 @@ def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 
     """Complete the task; returns the case's open tasks after the step (next_for picks the user's), so a
     caller answers "what now" without asking again."""
     limits.check_case_data(data)
-    with db.session() as session:
+    with db.reading() as session:
         instance_id = get_task(session, task_id).instance_id
 
     def step(session, instance, version, live):
@@ -178,9 +178,10 @@ def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 
         task.completed_at = clock.now()
         return {"id": task_id, "element_id": task.task_name, "data": data}
 
-    run_step(db, instance_id, step, actor=user.username, retries=retries)
-    with db.session() as session:
-        return open_tasks(session, instance_id)
+    def after(session, instance):  # the case's open tasks as the step left them, in its own transaction
+        return open_tasks(session, instance.id, fresh=True)
+
+    return run_step(db, instance_id, step, actor=user.username, retries=retries, after=after)
 
 
 def deadline_status(task: HumanTask, now=None, share: float | None = None) -> str:
