@@ -8,6 +8,7 @@ from werkzeug.datastructures import MultiDict
 
 from app import clock
 from app.services.errors import ValidationFailed
+from app.services.operations import control
 from process_helpers import product_sources, publish
 from repair_helpers import DEFAULTS, REPAIR_SOURCES, T0, publish_repair
 from web_helpers import open_task, page_session
@@ -207,3 +208,30 @@ def test_the_group_and_the_meeting_are_entered_on_the_task_pages(desk, db, clien
     data = desk.data(batch)
     assert data["review_departments"] == ["production", "quality", "tech_rd"] and data["batch_tests_required"] is True
     assert [a["person"] for a in data["review_attendees"]] == ["production_head", "quality_head"]
+
+
+def test_a_case_that_never_met_the_batch_decision_is_aged_as_before(desk, db):
+    """A case without the batch decision - started on the version before the meeting existed and migrated,
+    or moved to the repair by an operator - reaches the ageing gateway without `batch_repair`: the
+    condition reads it with field(..., default), so the case is aged and tested as before, not stopped."""
+    iid = desk.open_repair(quantity=3)
+    desk.steps(iid, "first_reply", "triage", "assess_responsibility")
+    desk.step(iid, "choose_repair_mode", repair_mode="return_to_factory", repair_quantity=3)
+    desk.step(iid, "return_request", return_quantity=3)
+    assert desk.open_names(iid) == {"warehouse_receipt"}
+    owner = desk.user("process_owner")
+    control.move(db, owner, iid, "repair_units", reason="线下已收货，直接维修")
+    assert "batch_repair" not in desk.data(iid)
+    desk.step(iid, "repair_units", repaired_quantity=3)
+    assert desk.open_names(iid) == {"burn_in"} and desk.case(iid).status != "error"
+
+
+def test_field_reads_a_missing_field_as_its_default():
+    from app.engine.scripting import RestrictedEnvironment
+    env = RestrictedEnvironment()
+    assert env.evaluate('field("batch_repair", False) == True', {}) is False
+    assert env.evaluate('field("batch_repair", False) == True', {"batch_repair": True}) is True
+    assert env.evaluate('field("note")', {"note": None}) is None and env.evaluate('field("n", 7)', {}) == 7
+    data = {"a": 2}
+    env.execute('b = field("a", 0) + field("c", 5)', data)
+    assert data == {"a": 2, "b": 7}  # the function is gone from the case data after the script

@@ -125,8 +125,18 @@ SCRIPT_GLOBALS = {
     "month_start": month_start,
     "today": today,
     "now_iso": now_iso,
+    "field": lambda name, default=None: default,  # bound to the case's data when a script or expression runs
     **{name: _step_function(name) for name in STEP_FUNCTION_NAMES},
 }
+
+
+def _field_of(context: dict):
+    def field(name: str, default=None):
+        """A case field's value, or `default` when the case has no such field (yet): e.g. a condition on a
+        field that cases started on an earlier version never had, field("batch_repair", False)."""
+        value = context.get(name, default)
+        return default if value is None else value
+    return field
 
 
 # builtins that reach files, code or other objects' internals: absent from the sandbox, and named in the
@@ -202,6 +212,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
 
     def evaluate(self, expression, context, external_context=None):
         scope = dict(self.globals)
+        scope["field"] = _field_of(context)
         scope.update(external_context or {})
         scope.update(context)
         code = _compile_eval(expression)
@@ -213,6 +224,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
         code = _compile_exec(script)
         self.check_for_overwrite(context, external_context or {})
         context.update(self.globals)
+        context["field"] = _field_of(context)
         context.update(external_context or {})
         try:
             with budget.step():
