@@ -59,7 +59,8 @@ def site(tmp_path_factory, request):
     with pc.browser_site(tmp_path_factory, name, _prepare) as site:
         yield site
         summary = site["tally"].summary(name)
-        request.config.cache.set(f"pages/{name}", summary)  # .pytest_cache/v/pages/<module>
+        if getattr(request.config, "cache", None) is not None:  # absent under -p no:cacheprovider
+            request.config.cache.set(f"pages/{name}", summary)  # .pytest_cache/v/pages/<module>
         reporter = request.config.pluginmanager.get_plugin("terminalreporter")
         capture = request.config.pluginmanager.get_plugin("capturemanager")
         if reporter is not None and capture is not None:

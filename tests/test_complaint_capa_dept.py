@@ -146,6 +146,9 @@ def test_a_case_waiting_at_a_dropped_step_is_refused_migration(db):
         old = _sources(capa_responsible="capa_production", **{
             '            <spiffworkflow:property name="groupField" value="responsible_department" />\n': "",
             "责任部门制订纠正预防措施": "生产部制订纠正预防措施"})
+        english = old.labels_en["complaint_handling"]  # the language file names the step by its id too
+        for key in [k for k in english if k.startswith("capa_responsible")]:
+            english[key.replace("capa_responsible", "capa_production")] = english.pop(key)
         publish(db, old)
         desk = ComplaintDesk(db)
         waiting = _to_capa_decision(desk)
