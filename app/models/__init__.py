@@ -2,6 +2,7 @@ from .base import Base
 from .org import Group, User, Membership, UserRole, PRODUCT_ROLES
 from .process import ProcessVersion, ProcessInstance, WorkflowTask
 from .tasks import HumanTask, OPEN_STATES
+from . import task_search  # noqa: F401  (the search index, created with human_tasks)
 from .audit import AuditEvent
 from .timers import Timer
 from .numbering import BusinessSequence
