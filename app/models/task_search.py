@@ -86,6 +86,11 @@ def _after_create(target, connection, **kw):
     install(connection)
 
 
+@event.listens_for(HumanTask.__table__, "after_drop")
+def _after_drop(target, connection, **kw):
+    uninstall(connection)
+
+
 def like_pattern(text: str) -> str:
     """`%text%` with LIKE's wildcards and the escape character taken literally (escape '\\')."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
