@@ -123,12 +123,12 @@ def search_page(session: Session, filters: dict, request: PageRequest) -> Page:
 
 def _rows(session: Session, rows) -> list[dict]:
     ids = [r.ProcessInstance.id for r in rows]
-    current: dict[int, list[str]] = {}
+    current: dict[int, list[tuple[str, str]]] = {}  # (element id, title) of each open task
     if ids:
         for task in session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(ids),
                                                             HumanTask.state.in_(OPEN_STATES))
                                     .order_by(HumanTask.created_at)):
-            current.setdefault(task.instance_id, []).append(task.title)
+            current.setdefault(task.instance_id, []).append((task.task_name, task.title))
     out = []
     for r in rows:
         inst = r.ProcessInstance
@@ -136,7 +136,9 @@ def _rows(session: Session, rows) -> list[dict]:
                     "status": inst.status, "business_key": inst.business_key,
                     "customer": (inst.summary or {}).get("customer"), "started_by": inst.started_by,
                     "started_at": inst.started_at, "ended_at": inst.ended_at,
-                    "current": current.get(inst.id, []), "sla_breached": bool(r.breached),
+                    "version_id": inst.version_id,
+                    "current": [title for _name, title in current.get(inst.id, [])],
+                    "current_steps": current.get(inst.id, []), "sla_breached": bool(r.breached),
                     "commitment_breached_at": inst.deadline_breached_at})
     return out
 

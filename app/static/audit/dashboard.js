@@ -25,7 +25,7 @@
   });
   draw("chart-cycle", {
     type: "bar",
-    data: { labels: data.cycle_times.map(function (r) { return r.process_id; }),
+    data: { labels: data.cycle_times.map(function (r) { return (text.processes || {})[r.process_id] || r.process_id; }),
             datasets: [{ label: text.mean, data: data.cycle_times.map(function (r) { return r.mean_days; }) },
                        { label: text.median, data: data.cycle_times.map(function (r) { return r.median_days; }) }] },
     options: { scales: { y: { beginAtZero: true } } }

@@ -1,0 +1,83 @@
+"""The English side of the pages in a real browser (Debian Chromium), at 390×844 and 1366×900: the names of
+steps and processes an auditor and a process owner read come from the diagrams' English labels
+(processes/i18n/*.en.json), never the Chinese names or process ids. Every page is also checked by
+tests/page_checks.py (width, console errors, ISO times, labels, axe-core)."""
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from app import clock
+from app.models import HumanTask, ProcessInstance
+from tests import page_checks as pc
+from tests.complaint_helpers import ComplaintDesk
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+COMBOS = [c for c in pc.JOURNEY_COMBOS["en"]]
+
+
+def _cases(app):
+    db = app.extensions["db"]
+    desk = ComplaintDesk(db)
+    today = pc.china_today()
+    waiting = desk.open(customer="宁波机械有限公司", order_no="PO-2001", received_on=today, delivery_date=today)
+    accepted = desk.open(customer="武汉重工机械有限公司", order_no="PO-2002", received_on=today, delivery_date=today)
+    desk.accept(accepted)
+    with db.session() as session, session.begin():
+        # one step past its due date (the dashboard's overdue steps), one case closed (its cycle time)
+        task = session.scalar(select(HumanTask).where(HumanTask.instance_id == waiting))
+        task.due_at = clock.now() - timedelta(days=2)
+        session.execute(update(ProcessInstance).where(ProcessInstance.id == accepted)
+                        .values(ended_at=clock.now()))
+    return {"cases": [waiting, accepted]}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    with pc.browser_site(tmp_path_factory, "english", _cases) as site:
+        yield site
+
+
+@pytest.fixture(params=COMBOS, ids=[c[0] for c in COMBOS])
+def checker(site, request):
+    _name, viewport, locale = request.param
+    checker = pc.PageChecker(site["browser"], site["base"], viewport, locale, pc.engine_identifiers(site["db"]))
+    yield checker
+    checker.close()
+    assert not checker.problems, pc.dump(checker.problems)
+
+
+def _no_chinese(texts: list[str], where: str):
+    texts = [t.strip() for t in texts]
+    assert texts and all(texts), (where, texts)
+    assert not [t for t in texts if HAN.search(t) or "_" in t], (where, texts)
+
+
+def test_auditor_reads_steps_and_processes_in_english(site, checker):
+    c, page = checker, checker.page
+    c.sign_in("auditor")
+    page.goto("/audit/")
+    c.check("case search", staff=False)
+    _no_chinese(page.locator("#cases tbody tr td:nth-child(9)").all_inner_texts(), "current step")
+    page.goto("/audit/dashboard?process=complaint_handling")
+    page.locator("body[data-charts=ready]").wait_for(state="attached")
+    c.check("SLA dashboard", staff=False)
+    overdue = page.locator("#overdue-steps tbody tr")
+    _no_chinese(overdue.locator("td:nth-child(2)").all_inner_texts(), "overdue step's process")
+    _no_chinese(overdue.locator("td:nth-child(3)").all_inner_texts(), "overdue step")
+    _no_chinese(page.locator("#waiting tbody tr td:first-child").all_inner_texts(), "waiting time per step")
+    cycle = page.evaluate("Chart.getChart(document.getElementById('chart-cycle')).data.labels")
+    assert cycle == ["Customer complaint handling"], cycle
+
+
+def test_process_owner_reads_process_names_in_english(site, checker):
+    c, page = checker, checker.page
+    c.sign_in("process_owner")
+    page.goto("/console/")
+    c.check("console", staff=False)
+    _no_chinese(page.locator("table.versions td.card-title-cell strong").all_inner_texts(), "process names")
+    for path in ("/console/complaint_handling/edit", "/console/complaint_handling/migrate"):
+        page.goto(path)
+        c.check(path, staff=False, width=c.viewport["width"] > 1000 or "edit" not in path)
+        assert "Customer complaint handling" in page.title() and not HAN.search(page.title()), (path, page.title())
