@@ -81,3 +81,14 @@ def test_process_owner_reads_process_names_in_english(site, checker):
         page.goto(path)
         c.check(path, staff=False, width=c.viewport["width"] > 1000 or "edit" not in path)
         assert "Customer complaint handling" in page.title() and not HAN.search(page.title()), (path, page.title())
+
+
+def test_task_page_says_what_its_date_is(site, checker):
+    c, page = checker, checker.page
+    c.sign_in("quality")
+    page.goto("/queue")
+    page.locator("a.task-link").first.click()
+    page.wait_for_load_state()
+    c.check("task page")
+    meta = page.locator("p.meta").inner_text()
+    assert re.match(r"Due \d{1,2} \w{3} \d{4} \d{2}:\d{2}", meta), meta
