@@ -40,6 +40,7 @@ def test_breach_field_and_group_field_are_edited_in_the_panel(page):  # noqa: F8
     page.wait_for_selector("body[data-editor-ready=true]")
 
     _open_element(page, "start")
+    expect(page.locator("#bpmn-props h3")).to_have_text("开始事件 · start")  # the element's kind in Chinese
     breach = page.locator("#bpmn-props [data-prop=caseBreachField]")
     expect(breach).to_have_value("commitment_breached_at")
     expect(_label(page, "caseBreachField")).to_contain_text("案件超期时间字段")
@@ -50,6 +51,7 @@ def test_breach_field_and_group_field_are_edited_in_the_panel(page):  # noqa: F8
     expect(page.locator("#editor-status")).to_have_text("草稿已保存。")
 
     _open_element(page, "capa_responsible")
+    expect(page.locator("#bpmn-props h3")).to_have_text("用户任务 · capa_responsible")
     group = page.locator("#bpmn-props [data-prop=groupField]")
     expect(group).to_have_value("responsible_department")
     expect(_label(page, "groupField")).to_contain_text("办理部门取自案件字段")

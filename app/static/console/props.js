@@ -110,7 +110,7 @@ export function createPanel(modeler, container, options) {
     if (!bo) return;
     const type = bo.$type;
     const title = document.createElement("h3");
-    title.textContent = `${type.replace("bpmn:", "")} · ${bo.id}`;
+    title.textContent = `${t(type).replace("bpmn:", "")} · ${bo.id}`;  // the element kind in the page language
     container.append(title);
     const isLane = type === "bpmn:Lane";
     container.append(field(t("Name"), bo.name, (v) => modeling.updateLabel(element, v), {
