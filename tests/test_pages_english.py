@@ -79,6 +79,10 @@ def test_process_owner_reads_process_names_in_english(site, checker):
     _no_chinese(page.locator("table.versions td.card-title-cell strong").all_inner_texts(), "process names")
     for path in ("/console/complaint_handling/edit", "/console/complaint_handling/migrate"):
         page.goto(path)
+        if "edit" in path:  # the diagram opens, also on a phone (where the editor is not meant to be used)
+            page.wait_for_selector("body[data-editor-ready=true]")
+            assert "cannot be opened" not in page.locator("#editor-status").inner_text()
+            assert page.locator("#bpmn-canvas g.djs-element").count() > 10
         c.check(path, staff=False, width=c.viewport["width"] > 1000 or "edit" not in path)
         assert "Customer complaint handling" in page.title() and not HAN.search(page.title()), (path, page.title())
 

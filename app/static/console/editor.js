@@ -99,7 +99,9 @@ async function open(name) {
   try {
     if (kind(name) === "bpmn") {
       await bpmn.importXML(text);
-      bpmn.get("canvas").zoom("fit-viewport");
+      const canvas = bpmn.get("canvas");
+      const box = canvas.getContainer().getBoundingClientRect();
+      if (box.width > 0 && box.height > 0) canvas.zoom("fit-viewport");  // a canvas without a size cannot fit
     } else if (kind(name) === "dmn") {
       await dmn.importXML(text);
       const table = dmn.getViews().find((v) => v.type === "decisionTable");
