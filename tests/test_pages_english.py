@@ -96,3 +96,16 @@ def test_task_page_says_what_its_date_is(site, checker):
     c.check("task page")
     meta = page.locator("p.meta").inner_text()
     assert re.match(r"Due \d{1,2} \w{3} \d{4} \d{2}:\d{2}", meta), meta
+
+
+def test_case_diagram_reads_in_english(site, checker):
+    c, page = checker, checker.page
+    c.sign_in("auditor")
+    for path in (f"/cases/{site['cases'][1]}", f"/audit/cases/{site['cases'][1]}"):
+        page.goto(path)
+        page.wait_for_selector("#diagram.rendered")
+        c.check(path, staff=path.startswith("/cases"))
+        words = page.locator("#diagram svg text").all_text_contents()
+        assert "".join(words).strip(), path
+        chinese = [w for w in words if HAN.search(w)]
+        assert not chinese, (path, chinese[:8])

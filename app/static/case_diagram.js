@@ -99,9 +99,22 @@
     });
   }
 
+  // the diagram's element names in the page language (data-names: element id -> English name on an English page)
+  function named(xml) {
+    var names = JSON.parse(box.dataset.names || "{}");
+    if (!Object.keys(names).length) return xml;
+    var doc = new DOMParser().parseFromString(xml, "application/xml");
+    if (doc.getElementsByTagName("parsererror").length) return xml;
+    Array.prototype.forEach.call(doc.querySelectorAll("[id][name]"), function (el) {
+      var name = names[el.getAttribute("id")];
+      if (typeof name === "string" && name) el.setAttribute("name", name);
+    });
+    return new XMLSerializer().serializeToString(doc);
+  }
+
   fetch(box.dataset.src, { credentials: "same-origin" })
     .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
-    .then(function (xml) { return viewer.importXML(xml); })
+    .then(function (xml) { return viewer.importXML(named(xml)); })
     .then(function () {
       canvas = viewer.get("canvas");
       var registry = viewer.get("elementRegistry");
