@@ -30,6 +30,13 @@ def _cases(app):
         task.due_at = clock.now() - timedelta(days=2)
         session.execute(update(ProcessInstance).where(ProcessInstance.id == accepted)
                         .values(ended_at=clock.now()))
+    from app.models import User
+    from app.services.cases import tasks
+    with db.session() as session:  # Quality holds the intake of the waiting complaint
+        quality = session.scalar(select(User).where(User.username == "quality"))
+        task_id = session.scalar(select(HumanTask.id).where(HumanTask.instance_id == waiting))
+        session.expunge(quality)
+    tasks.claim(db, quality, task_id)
     return {"cases": [waiting, accepted]}
 
 
@@ -109,3 +116,13 @@ def test_case_diagram_reads_in_english(site, checker):
         assert "".join(words).strip(), path
         chinese = [w for w in words if HAN.search(w)]
         assert not chinese, (path, chinese[:8])
+
+
+def test_out_of_office_names_the_held_tasks_in_english(site, checker):
+    c, page = checker, checker.page
+    c.sign_in("quality")
+    page.goto("/away?substitute=quality_head")
+    c.check("out of office with a substitute chosen")
+    held = page.locator("#handover li").all_inner_texts()
+    assert len(held) == 1 and "Quality accepts, numbers and registers the complaint" in held[0], held
+    assert "品质部" not in held[0], held
