@@ -126,3 +126,23 @@ def test_out_of_office_names_the_held_tasks_in_english(site, checker):
     held = page.locator("#handover li").all_inner_texts()
     assert len(held) == 1 and "Quality accepts, numbers and registers the complaint" in held[0], held
     assert "品质部" not in held[0], held
+
+
+def test_start_form_offers_named_choices(site, checker):
+    c, page = checker, checker.page
+    c.sign_in("sales")
+    page.goto("/start/contract_review")
+    c.check("contract review start form")
+    options = page.locator("#f-negotiation_channel option").all_inner_texts()
+    assert "Telephone" in options and "Telex" in options and "phone" not in options, options
+
+
+def test_a_stored_choice_reads_as_its_name(site):
+    """A case page, history or export shows the chosen value of an enum field by its name, in either language."""
+    from app.services.labels import Labels
+    from app.models import ProcessVersion
+    with site["db"].session() as session:
+        version = session.scalar(select(ProcessVersion.id).where(ProcessVersion.process_id == "contract_review"))
+        assert Labels(session, "en").value(version, "negotiation_channel", "phone") == "Telephone"
+        assert Labels(session, "zh").value(version, "negotiation_channel", "phone") == "电话"
+        assert Labels(session, "en").value(version, "payment_terms", "LC") == "Letter of credit (L/C)"

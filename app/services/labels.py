@@ -77,7 +77,9 @@ def _version_info(version: ProcessVersion) -> dict:
         for name, prop in schema["properties"].items():
             if not isinstance(prop, dict) or name in fields:
                 continue
-            options = {}
+            names = prop.get("x-enumNames")  # titles of an enum's values, "中文 / English" each
+            options = {str(v): str(n) for v, n in zip(prop.get("enum") or [], names)} \
+                if isinstance(names, list) and len(names) == len(prop.get("enum") or []) else {}
             for choice in prop.get("oneOf") or prop.get("anyOf") or (prop.get("items") or {}).get("oneOf") or []:
                 if isinstance(choice, dict) and "const" in choice:
                     options[str(choice["const"])] = str(choice.get("title") or choice["const"])

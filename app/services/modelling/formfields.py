@@ -27,6 +27,9 @@ def split_label(text: str, locale: str) -> str:
 
 def _options(prop: dict, locale: str) -> list[tuple[str, str]] | None:
     if "enum" in prop:
+        names = prop.get("x-enumNames")
+        if isinstance(names, list) and len(names) == len(prop["enum"]):  # "中文 / English" per value
+            return [(str(v), split_label(str(n), locale)) for v, n in zip(prop["enum"], names)]
         return [(str(v), str(v)) for v in prop["enum"]]
     choices = prop.get("oneOf") or prop.get("anyOf")
     if choices and all("const" in c for c in choices):
