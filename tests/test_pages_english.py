@@ -146,3 +146,13 @@ def test_a_stored_choice_reads_as_its_name(site):
         assert Labels(session, "en").value(version, "negotiation_channel", "phone") == "Telephone"
         assert Labels(session, "zh").value(version, "negotiation_channel", "phone") == "电话"
         assert Labels(session, "en").value(version, "payment_terms", "LC") == "Letter of credit (L/C)"
+        complaint = session.scalar(select(ProcessVersion.id).where(ProcessVersion.process_id == "complaint_handling"))
+        shown = Labels(session, "en").value(complaint, "distributed_to", ["gm_office", "tech_rd"])
+        assert "General manager's office" in shown and "Technical R&D" in shown and "_" not in shown, shown
+        assert Labels(session, "zh").value(complaint, "distributed_to", ["gm_office", "tech_rd"]) == "总经理室、技术研发部"
+    import json
+    from app.config import PROJECT_ROOT
+    from app.services.modelling.formfields import fields
+    close = json.loads((PROJECT_ROOT / "forms" / "complaint_close.schema.json").read_text(encoding="utf-8"))
+    [boxes] = [f for f in fields(close, "en") if f["name"] == "distributed_to"]
+    assert [t for _v, t in boxes["options"]][:2] == ["General manager's office", "Production"], boxes["options"]

@@ -77,9 +77,10 @@ def _version_info(version: ProcessVersion) -> dict:
         for name, prop in schema["properties"].items():
             if not isinstance(prop, dict) or name in fields:
                 continue
-            names = prop.get("x-enumNames")  # titles of an enum's values, "中文 / English" each
-            options = {str(v): str(n) for v, n in zip(prop.get("enum") or [], names)} \
-                if isinstance(names, list) and len(names) == len(prop.get("enum") or []) else {}
+            enum = prop if "enum" in prop else prop.get("items") or {}  # a choice, or a list of choices
+            names = enum.get("x-enumNames")  # titles of the enum's values, "中文 / English" each
+            options = {str(v): str(n) for v, n in zip(enum.get("enum") or [], names)} \
+                if isinstance(names, list) and len(names) == len(enum.get("enum") or []) else {}
             for choice in prop.get("oneOf") or prop.get("anyOf") or (prop.get("items") or {}).get("oneOf") or []:
                 if isinstance(choice, dict) and "const" in choice:
                     options[str(choice["const"])] = str(choice.get("title") or choice["const"])
