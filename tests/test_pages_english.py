@@ -67,6 +67,9 @@ def test_auditor_reads_steps_and_processes_in_english(site, checker):
     page.goto("/audit/")
     c.check("case search", staff=False)
     _no_chinese(page.locator("#cases tbody tr td:nth-child(9)").all_inner_texts(), "current step")
+    # the list turns into cards on a phone instead of a table scrolling sideways
+    assert page.evaluate("(() => { const box = document.querySelector('#cases').parentElement;"
+                         " return box.scrollWidth <= box.clientWidth + 1; })()"), "the case list scrolls sideways"
     page.goto("/audit/dashboard?process=complaint_handling")
     page.locator("body[data-charts=ready]").wait_for(state="attached")
     c.check("SLA dashboard", staff=False)
