@@ -70,6 +70,7 @@ def test_auditor_reads_steps_and_processes_in_english(site, checker):
     # the list turns into cards on a phone instead of a table scrolling sideways
     assert page.evaluate("(() => { const box = document.querySelector('#cases').parentElement;"
                          " return box.scrollWidth <= box.clientWidth + 1; })()"), "the case list scrolls sideways"
+    assert "set the filters above, then save them" in page.locator("#saved-searches").inner_text()  # what to do
     page.goto("/audit/dashboard?process=complaint_handling")
     page.locator("body[data-charts=ready]").wait_for(state="attached")
     c.check("SLA dashboard", staff=False)
