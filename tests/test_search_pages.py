@@ -76,3 +76,27 @@ def test_integration_pages_for_the_administrator(app, cases):
     listed = admin.get("/admin/integration/service-accounts").get_data(as_text=True)
     assert "测试等待许可证" in listed and "wfsa_" not in listed
     assert login(app.test_client(), "sales").get("/admin/integration/webhooks").status_code == 403
+
+
+def test_the_business_processes_declare_the_reference_numbers_people_quote(app, db):
+    """Each business process names its reference numbers as searchable (start property searchFields), each
+    a field its forms declare; a new complaint is found by its order number before it has a number."""
+    from app.services.cases import listing
+    from app.services.labels import Labels
+    from complaint_helpers import ComplaintDesk
+    from process_helpers import publish
+    every = publishing.collect_paths([Path(__file__).parents[1] / "processes"], Path(__file__).parents[1] / "forms")
+    publish(db, every)
+    with db.session() as session:
+        declared = listing.searchable_fields(session)
+        names = Labels(session, "zh")
+        for process_id in ("complaint_handling", "contract_review", "export_licence", "overseas_repair"):
+            assert declared.get(process_id), process_id
+            known = names.declared(names.latest_version_id(process_id))
+            assert set(declared[process_id]) <= known, (process_id, set(declared[process_id]) - known)
+    assert "order_no" in declared["complaint_handling"] and "licence_no" in declared["export_licence"]
+    desk = ComplaintDesk(db)
+    desk.open(order_no="PO-31415", customer="检索测试客户")
+    sales = login(app.test_client(), "sales")
+    found = _page(sales, "PO-31415")
+    assert "检索测试客户" in found and "/cases/" in found.split("search-results", 1)[1]

@@ -8,7 +8,7 @@ const SPIFF_KEYS = {
   "bpmn:ManualTask": ["formJsonSchemaFilename", "dueIn", "headOnly", "groupField", "escalateTo", "recordActorAs"],
   "bpmn:StartEvent": ["formJsonSchemaFilename", "businessKey", "customerField", "starterGroups", "summaryFields",
                       "contactFields", "standing", "calledOnly", "uniqueBusinessKey", "amendmentField",
-                      "caseDeadlineField", "caseBreachField"],
+                      "caseDeadlineField", "caseBreachField", "searchFields"],
   "bpmn:BoundaryEvent": ["escalateTo", "messageForm"],
   "bpmn:IntermediateCatchEvent": ["escalateTo", "messageForm"],
   "bpmn:EndEvent": ["startsProcess", "startsProcessData"],
