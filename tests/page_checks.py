@@ -10,6 +10,8 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from app.config import PROJECT_ROOT
 
 CHROMIUM = "/usr/bin/chromium"
@@ -286,3 +288,31 @@ def env_ci() -> bool:
 
 def dump(problems: list[str]) -> str:
     return json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+@contextmanager
+def checking(site: dict, combo):
+    """A PageChecker for one (name, viewport, locale) combination of a site; the test fails with every
+    problem it noted."""
+    _name, viewport, locale = combo
+    checker = PageChecker(site["browser"], site["base"], viewport, locale, engine_identifiers(site["db"]))
+    try:
+        yield checker
+    finally:
+        checker.close()
+    assert not checker.problems, dump(checker.problems)
+
+
+def module_fixtures(name: str, prepare, combos=COMBOS):
+    """The fixtures of a browser test module: `site` (one demo server and browser for the module, prepared
+    by prepare(app)) and `checker` (a PageChecker per combination). Use: site, checker = module_fixtures(...)"""
+    @pytest.fixture(scope="module")
+    def site(tmp_path_factory):
+        with browser_site(tmp_path_factory, name, prepare) as made:
+            yield made
+
+    @pytest.fixture(params=combos, ids=[c[0] for c in combos])
+    def checker(site, request):
+        with checking(site, request.param) as made:
+            yield made
+    return site, checker

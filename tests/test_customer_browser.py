@@ -3,7 +3,6 @@ the customer list, a key customer's page with cases and the contact register (Sa
 start form filled from the customer file, the after-sales report with its charts, and the key-customer badge
 on the inbox. Every page is checked by tests/page_checks.py (width, console errors, engine identifiers, ISO
 times, labels, axe-core)."""
-import pytest
 
 from app import clock
 from app.services.customers import files
@@ -32,19 +31,7 @@ def _customers(app):
     return {"customer_id": cid, "month": surveyed_month}
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    with pc.browser_site(tmp_path_factory, "care", _customers) as site:
-        yield site
-
-
-@pytest.fixture(params=COMBOS, ids=[c[0] for c in COMBOS])
-def checker(site, request):
-    _name, viewport, locale = request.param
-    checker = pc.PageChecker(site["browser"], site["base"], viewport, locale, pc.engine_identifiers(site["db"]))
-    yield checker
-    checker.close()
-    assert not checker.problems, pc.dump(checker.problems)
+site, checker = pc.module_fixtures("care", _customers, COMBOS)
 
 
 def test_customer_pages(site, checker):

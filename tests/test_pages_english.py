@@ -5,7 +5,6 @@ tests/page_checks.py (width, console errors, ISO times, labels, axe-core)."""
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select, update
 
 from app import clock
@@ -40,19 +39,7 @@ def _cases(app):
     return {"cases": [waiting, accepted]}
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    with pc.browser_site(tmp_path_factory, "english", _cases) as site:
-        yield site
-
-
-@pytest.fixture(params=COMBOS, ids=[c[0] for c in COMBOS])
-def checker(site, request):
-    _name, viewport, locale = request.param
-    checker = pc.PageChecker(site["browser"], site["base"], viewport, locale, pc.engine_identifiers(site["db"]))
-    yield checker
-    checker.close()
-    assert not checker.problems, pc.dump(checker.problems)
+site, checker = pc.module_fixtures("english", _cases, COMBOS)
 
 
 def _no_chinese(texts: list[str], where: str):

@@ -2,7 +2,6 @@
 (Debian Chromium), at 390×844 in Chinese and 1366×900 in English: Sales's repair-mode form with the group's
 table, Production's review-meeting form, and the case page listing both. Every page is checked by
 tests/page_checks.py (width, console errors, engine identifiers, ISO times, labels, axe-core)."""
-import pytest
 from sqlalchemy import select
 
 from app.models import HumanTask
@@ -32,19 +31,7 @@ def _cases(app):
                 "meeting_task": task(batch, "batch_review_meeting")}
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    with pc.browser_site(tmp_path_factory, "repair", _cases) as site:
-        yield site
-
-
-@pytest.fixture(params=COMBOS, ids=[c[0] for c in COMBOS])
-def checker(site, request):
-    _name, viewport, locale = request.param
-    checker = pc.PageChecker(site["browser"], site["base"], viewport, locale, pc.engine_identifiers(site["db"]))
-    yield checker
-    checker.close()
-    assert not checker.problems, pc.dump(checker.problems)
+site, checker = pc.module_fixtures("repair", _cases, COMBOS)
 
 
 def test_group_and_meeting_pages(site, checker):
