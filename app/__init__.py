@@ -31,7 +31,7 @@ def create_app(config: Config | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("spiff").setLevel(logging.WARNING)  # the engine logs every task state change at INFO
 
-    from .services.labels import display_zone
+    from .services.zones import display_zone
     babel.init_app(app, locale_selector=select_locale, timezone_selector=display_zone)  # the user's zone
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from .. import clock, get_db
 from ..i18n import _
 from ..services.errors import ServiceError, ValidationFailed
-from ..services.labels import ZONES, company_zone, zone_choices
+from ..services.zones import ZONES, company_zone, zone_choices
 from ..services.organisation import passwords, signin, users
 from .auth import current_session_key
 from .common import me
@@ -20,7 +20,7 @@ OPEN_WHILE_CHANGING = {"account.password", "auth.logout", "auth.set_locale", "st
 @bp.before_app_request
 def account_settings():
     """A temporary password is changed first. (The user's time zone applies to every time a page shows:
-    app/services/labels.py display_zone() reads it from the signed-in user.)"""
+    app/services/zones.py display_zone() reads it from the signed-in user.)"""
     if not current_user.is_authenticated:
         return None
     user = me()

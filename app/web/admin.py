@@ -13,7 +13,7 @@ from ..models import Group, PRODUCT_ROLES
 from ..services.audit import admin_audit
 from ..services.cases import staff
 from ..services.errors import ServiceError
-from ..services.labels import zone_choices
+from ..services.zones import zone_choices
 from ..services.operations import settings_view
 from ..services.organisation import groups, signin, user_import, users
 from ..services.paging import PageRequest

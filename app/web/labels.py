@@ -32,7 +32,7 @@ def localtime(value, fmt: str = "short") -> str:
     if fmt == "date" and value not in (None, ""):
         from datetime import datetime, timezone
         from zoneinfo import ZoneInfo
-        from ..services.labels import display_zone
+        from ..services.zones import display_zone
         if isinstance(value, datetime):  # the China (or user-zone) date of an instant
             aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
             value = aware.astimezone(ZoneInfo(display_zone())).date()

@@ -18,7 +18,8 @@ from ...i18n import _
 from ...models import NotificationSetting, OutboxMessage, User
 from ...settings import setting
 from ...workcalendar import CHINA_OFFSET
-from ..labels import local_time, user_zone, zone_name
+from ..labels import local_time
+from ..zones import user_zone, zone_name
 from . import notifications
 
 log = logging.getLogger(__name__)
