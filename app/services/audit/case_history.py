@@ -59,21 +59,19 @@ def timeline(session: Session, instance: ProcessInstance, hide, locale: str = "z
             "element_id": e.element_id, "element": labels.element(version_id, e.element_id, e.element_id),
             "submitted": submitted, "changes": [(k, v[0], v[1]) if isinstance(v, list) and len(v) == 2
                                                 else (k, None, v) for k, v in sorted(changes.items())],
-            "details": other, "hash": e.event_hash, "seq": e.chain_seq,
+            "details": other, "hash": e.event_hash, "seq": e.chain_seq, "version_id": version_id,
         })
     return out
 
 
-def steps(session: Session, instance: ProcessInstance, now: datetime | None = None,
+def steps(session: Session, instance: ProcessInstance, events: list[dict], now: datetime | None = None,
           locale: str = "zh") -> list[dict]:
     """Every human task of the case with its group, holder, due date and how long it waited; each under the
-    title it had in the version the case ran when the task became ready (a later migration renames nothing)."""
+    title it had in the version the case ran when the task became ready (read from the case's timeline rows,
+    `events`), so a later migration renames nothing."""
     now = now or clock.now()
     names = Labels(session, locale)
-    events = [{"type": e.event_type, "task_id": e.task_id, "data": e.data}
-              for e in audit.events_for(session, instance.id)]
-    version_of = {e["task_id"]: v for e, v in zip(events, summary.version_ids_at(names, instance, events))
-                  if e["type"] == "task_ready" and e["task_id"]}
+    version_of = {e["task_id"]: e["version_id"] for e in events if e["type"] == "task_ready" and e["task_id"]}
     out = []
     for t in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
                              .order_by(HumanTask.created_at, HumanTask.id)):
@@ -102,9 +100,10 @@ def case_view(session: Session, user: User, instance: ProcessInstance, locale: s
     """Everything the auditor's case page, print view and history export show."""
     version = session.get(ProcessVersion, instance.version_id)
     hide = masking.masker(session, user, instance)
-    step_rows = steps(session, instance, locale=locale)
+    events = timeline(session, instance, hide, locale)
+    step_rows = steps(session, instance, events, locale=locale)
     catalog = cases.field_catalog(version, locale)
-    return {"instance": instance, "version": version, "events": timeline(session, instance, hide, locale),
+    return {"instance": instance, "version": version, "events": events,
             "steps": step_rows, "diagram": diagram(session, instance, step_rows),
             "data": cases.key_data(hide(instance.case_data or {}), catalog, limit=500),
             "field_labels": {k: v["label"] for k, v in catalog.items()},
