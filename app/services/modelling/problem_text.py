@@ -7,7 +7,7 @@ import re
 from typing import Callable
 
 from ...engine.parsing import TOO_LONG_CHAIN, UNREADABLE, Problem
-from ...i18n import _
+from ...i18n import _, current_locale
 from .foreign import FixableProblem
 
 Rule = tuple[re.Pattern, Callable[[re.Match], str]]
@@ -218,5 +218,4 @@ def localised(problems: list[Problem]) -> list[Problem]:
 
 def _in_chinese() -> bool:
     from flask import has_request_context
-    from flask_babel import get_locale
-    return has_request_context() and str(get_locale() or "zh").startswith("zh")
+    return has_request_context() and current_locale() == "zh"
