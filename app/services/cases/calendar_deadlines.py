@@ -8,6 +8,7 @@ A step runs with the database calendar bound (``bound``), so ``deadline("2WD")``
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ... import workcalendar
@@ -31,8 +32,12 @@ def task_due(session: Session, expression: str | None, start: datetime) -> workc
     return workcalendar.due(expression, start, calendar.load(session))
 
 
-def record(session: Session, instance: ProcessInstance) -> None:
-    """Keep the working-time deadlines the instance's last step computed."""
+_INSERT = insert(CalendarDeadline.__table__)
+
+
+def record(session: Session, instance: ProcessInstance, add) -> None:
+    """Keep the working-time deadlines the instance's last step computed: add(statement, row) queues each
+    row with the step's other writes."""
     ledger = session.info.pop(_LEDGER, None)
     if not ledger:
         return
@@ -41,8 +46,8 @@ def record(session: Session, instance: ProcessInstance) -> None:
         if (expression, start) in seen or due is None:
             continue
         seen.add((expression, start))
-        session.add(CalendarDeadline(instance_id=instance.id, expression=expression[:40], start_at=start,
-                                     due_at=due, provisional=provisional))
+        add(_INSERT, {"instance_id": instance.id, "expression": expression[:40], "start_at": start, "due_at": due,
+                      "provisional": provisional})
 
 
 def drop_pending(session: Session) -> None:

@@ -84,17 +84,22 @@ def check_not_held(instance: ProcessInstance) -> None:
         raise Conflict(_("The case was cancelled."), code="case_cancelled")
 
 
-def run_step(db: Database, instance_id: int, step, *, actor: str | None, retries: int = 5,
+def run_step(db: Database, instance_id, step, *, actor: str | None, retries: int = 5,
              operator: bool = False, after=None):
     """Run step(session, instance, version, live) -> completed_task|None and save, retrying when another
     transaction changed the instance in between. step raises ServiceError to refuse. Only operator steps
     (services.operations) run on a suspended or cancelled case. With `after(session, instance)`, what it
-    reads once the step is saved, in the same transaction, is returned instead of the completed task."""
+    reads once the step is saved, in the same transaction, is returned instead of the completed task.
+    instance_id may be a function of the step's session that finds the case (e.g. from the task it
+    completes), so that finding it costs no transaction of its own."""
     last_error = None
+    locate = instance_id if callable(instance_id) else None
     for attempt in range(retries):
         live = None
         try:
             with db.session() as session:
+                if locate is not None:
+                    instance_id = locate(session)
                 instance = session.get(ProcessInstance, instance_id)
                 if instance is None:
                     raise NotFound(_("No such case: %(id)s", id=instance_id))

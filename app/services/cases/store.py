@@ -3,7 +3,8 @@
 import re
 import time
 
-from sqlalchemy import bindparam, delete, insert, inspect, or_, select, update
+from sqlalchemy import bindparam, delete, insert, inspect, or_, select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -45,20 +46,34 @@ class Writes:
 
     def __init__(self):
         self.batches: dict = {}
+        self.check = None  # PostgreSQL: (statement, params, refusal) of the version check run first
 
     def add(self, statement, params: dict) -> None:
         self.batches.setdefault(statement, []).append(params)
 
+    def check_first(self, statement, params: dict, refusal: str) -> None:
+        """Run this statement before the others, in the same round trip; it fails with a division by zero
+        when the row it checks was not updated (the batch stops there and the transaction is rolled back)."""
+        self.check = (statement, params, refusal)
+
     def run(self, conn) -> None:
-        if conn.dialect.name == "postgresql" and sum(map(len, self.batches.values())) > 1:
-            self._run_joined(conn)
-            return
+        try:
+            if conn.dialect.name == "postgresql" and (self.check or sum(map(len, self.batches.values())) > 1):
+                self._run_joined(conn)
+                return
+        except DBAPIError as exc:
+            if self.check is not None and getattr(exc.orig, "pgcode", None) == _DIVISION_BY_ZERO:
+                raise StaleDataError(self.check[2]) from exc
+            raise
         for statement, rows in self.batches.items():
             conn.execute(statement, rows)
 
     def _run_joined(self, conn) -> None:
         parts, params = [], {}
-        for statement, rows in self.batches.items():
+        batches = list(self.batches.items())
+        if self.check is not None:
+            batches.insert(0, (self.check[0], [self.check[1]]))
+        for statement, rows in batches:
             for row in rows:
                 key = (statement, tuple(row))
                 found = _JOINED.get(key)
@@ -85,21 +100,39 @@ _SAVE_INSTANCE = (
     .values({**{key: bindparam("v_" + key) for key in _SAVED}, "lock_version": bindparam("v_lock_version"),
              "chain_length": bindparam("v_chain_length"), "chain_hash": bindparam("v_chain_hash")}))
 
+_CHECKED_SAVE = select(text("1 / count(*)")).select_from(_SAVE_INSTANCE.returning(_INSTANCES.c.id).cte("saved"))
+_DIVISION_BY_ZERO = "22012"
 
-def _save_instance(session: Session, instance: ProcessInstance, events: list) -> None:
+
+def _written(obj) -> None:
+    """The loaded object is as stored now (its changes were written with Core): its attributes count as
+    committed and the ORM has nothing left to flush for it (no unit of work at the next flush or commit)."""
+    state = inspect(obj)
+    state._commit_all(state.dict, state.session.identity_map if state.session else None)
+
+
+def _save_instance(session: Session, instance: ProcessInstance, events: list, writes: Writes) -> None:
     """The instance row and its audit chain head with one UPDATE, conditional on the version (and chain
-    head) the step started from; no row updated means another transaction saved the case first."""
+    head) the step started from; no row updated means another transaction saved the case first. SQLite:
+    run at once, before anything else is written. PostgreSQL: the first statement of the step's one
+    round trip of writes, as a CTE that divides by the number of rows it updated, so that a lost race stops
+    the batch before any other statement runs."""
     was, version = instance.chain_length or 0, instance.lock_version
     length, last = audit_chain.chain(events, was, instance.chain_hash or "")
     values = {key: getattr(instance, key) for key in _SAVED}
     params = {"v_" + key: value for key, value in values.items()}
     params.update(k_id=instance.id, k_version=version, k_chain=was, v_lock_version=version + 1,
                   v_chain_length=length, v_chain_hash=last)
-    if session.connection().execute(_SAVE_INSTANCE, params).rowcount != 1:
-        raise StaleDataError(f"case {instance.id} was saved by another transaction (version {version})")
-    values.update(lock_version=version + 1, chain_length=length, chain_hash=last)
-    for key, value in values.items():  # the loaded row is as stored now: nothing left for the ORM to write
-        set_committed_value(instance, key, value)
+    refusal = f"case {instance.id} was saved by another transaction (version {version})"
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":  # checked in the round trip that writes the step
+        writes.check_first(_CHECKED_SAVE, params, refusal)
+    elif conn.execute(_SAVE_INSTANCE, params).rowcount != 1:
+        raise StaleDataError(refusal)
+    set_committed_value(instance, "lock_version", version + 1)
+    set_committed_value(instance, "chain_length", length)
+    set_committed_value(instance, "chain_hash", last)
+    _written(instance)
     audit_chain.moved_case_head(session, instance.id, length, last)
 
 
@@ -116,7 +149,6 @@ def save(session: Session, instance: ProcessInstance, live, started_at: float, *
     session.flush()  # anything else the step changed through the ORM
     with session.no_autoflush:
         _save(session, instance, live, actor, version, completed_task, writes, closed)
-    calendar_deadlines.record(session, instance)
     state.mark_saved(live, started_at)
 
 
@@ -159,8 +191,9 @@ def _save(session: Session, instance: ProcessInstance, live, actor: str | None, 
     with calendar_deadlines.bound(session):  # a timer's due time is computed when it starts waiting
         _sync_human_tasks(session, instance, live, version, actor, key_changed, writes, closed)
         _sync_timers(session, instance, live, writes)
+    calendar_deadlines.record(session, instance, writes.add)  # what the step and its new tasks computed
     events = audit.take_case_events(session, iid)
-    _save_instance(session, instance, events)  # the version check, before anything else is written
+    _save_instance(session, instance, events, writes)  # the version check, before anything else is written
     conn = session.connection()
     upsert = _UPSERT[conn.dialect.name]
     for r in changes.upserts:
@@ -225,8 +258,7 @@ def _changed_human_tasks(session: Session, writes: Writes) -> set:
             statement = _TASK_UPDATES[keys] = (update(_HUMAN_TASKS).where(_HUMAN_TASKS.c.id == bindparam("k_id"))
                                                .values({key: bindparam("v_" + key) for key in keys}))
         writes.add(statement, {"k_id": row.id, **{"v_" + key: value for key, value in changed.items()}})
-        for key, value in changed.items():
-            set_committed_value(row, key, value)
+        _written(row)
         if row.state not in OPEN_STATES:
             closed.add(row.id)
     return closed

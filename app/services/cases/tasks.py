@@ -16,9 +16,9 @@ from . import limits, refusals, store
 from ..modelling import group_fields
 from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..modelling.forms import validate_data
-from ..paging import count, decode_cursor, encode_cursor
+from ..paging import counts, decode_cursor, encode_cursor, merged_rows
 from .attachments import check_files
-from .cases import open_tasks
+from .cases import open_task_rows
 from .instances import check_not_held, run_step
 
 
@@ -142,11 +142,19 @@ def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 
     """Complete the task; returns the case's open tasks after the step (next_for picks the user's), so a
     caller answers "what now" without asking again."""
     limits.check_case_data(data)
-    with db.reading() as session:
-        instance_id = get_task(session, task_id).instance_id
+    held = {}
+
+    def locate(session):  # the task's row locked and its case read with one statement, in the step's transaction
+        found = session.execute(select(HumanTask, ProcessInstance)
+                                .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                                .where(HumanTask.id == task_id).with_for_update(of=HumanTask)).first()
+        if found is None:
+            raise NotFound(_("No such task: %(id)s", id=task_id))
+        held["task"], held["case"] = found  # held: the session's identity map keeps objects weakly
+        return found[0].instance_id
 
     def step(session, instance, version, live):
-        task = get_task(session, task_id, lock=True)
+        task = held["task"]
         if task.state not in OPEN_STATES:
             who = task.completed_by or "?"
             raise Conflict(_("The task was already completed by %(who)s.", who=who), state=task.state,
@@ -179,9 +187,9 @@ def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 
         return {"id": task_id, "element_id": task.task_name, "data": data}
 
     def after(session, instance):  # the case's open tasks as the step left them, in its own transaction
-        return open_tasks(session, instance.id, fresh=True)
+        return open_task_rows(session, instance.id)
 
-    return run_step(db, instance_id, step, actor=user.username, retries=retries, after=after)
+    return run_step(db, locate, step, actor=user.username, retries=retries, after=after)
 
 
 def deadline_status(task: HumanTask, now=None, share: float | None = None) -> str:
