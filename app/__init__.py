@@ -28,6 +28,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseId
     app.config.from_mapping(config.as_dict())
     app.extensions["db"] = Database(config.DATABASE_URL)
+    app.teardown_appcontext(Database.end_request)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("spiff").setLevel(logging.WARNING)  # the engine logs every task state change at INFO
 

@@ -1,6 +1,7 @@
 """Database engine and sessions (SQLAlchemy 2). SQLite gets WAL and a busy timeout."""
 from contextlib import contextmanager
 
+from flask import g, has_request_context
 from sqlalchemy import create_engine, event
 from sqlalchemy.orm import sessionmaker, Session
 
@@ -34,8 +35,9 @@ class Database:
         self.Session = sessionmaker(self.engine, expire_on_commit=False, info={"db": self})
         # reads outside a transaction on PostgreSQL: one round trip per statement instead of BEGIN, the
         # statement and COMMIT (request authentication, answers read after a step)
+        self.read_engine = None if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.ReadSession = self.Session if self.is_sqlite else sessionmaker(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, info={"db": self})
+            self.read_engine, expire_on_commit=False, info={"db": self})
 
     def session(self):
         """A unit of work: commits on success, rolls back on any exception."""
@@ -43,8 +45,22 @@ class Database:
 
     def reading(self):
         """A unit of work that reads (each statement sees the latest committed data; a write in it, such as
-        noting a token's last use, is committed by itself). On SQLite the same as session()."""
-        return _unit(self.ReadSession())
+        noting a token's last use, is committed by itself). Within a request every reading unit uses the
+        request's one reading connection (the sign-in check and the answer after a step: one pool check-out,
+        given back when the request ends, see end_request). On SQLite the same as session()."""
+        if self.read_engine is None or not has_request_context():
+            return _unit(self.ReadSession())
+        held = g.setdefault("read_connections", {})
+        connection = held.get(self)
+        if connection is None or connection.invalidated or connection.closed:
+            connection = held[self] = self.read_engine.connect()
+        return _unit(self.ReadSession(bind=connection))
+
+    @staticmethod
+    def end_request(_exc=None) -> None:
+        """Give the request's reading connections back to their pools (teardown of the app context)."""
+        for connection in g.pop("read_connections", {}).values():
+            connection.close()
 
     def dispose(self):
         self.engine.dispose()

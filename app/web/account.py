@@ -21,10 +21,10 @@ OPEN_WHILE_CHANGING = {"account.password", "auth.logout", "auth.set_locale", "st
 def account_settings():
     """A temporary password is changed first. (The user's time zone applies to every time a page shows:
     app/services/zones.py display_zone() reads it from the signed-in user.)"""
-    if not current_user.is_authenticated:
+    if request.path.startswith("/api/") or not current_user.is_authenticated:  # the API refuses by itself
         return None
     user = me()
-    if user.must_change_password and request.endpoint not in OPEN_WHILE_CHANGING and not request.path.startswith("/api/"):
+    if user.must_change_password and request.endpoint not in OPEN_WHILE_CHANGING:
         return redirect(url_for("account.password"))
     return None
 

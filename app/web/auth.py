@@ -92,10 +92,25 @@ def _refused(response) -> bool:
     return response.status_code == 401
 
 
+_SIGN_IN_VIEWS: set = set()  # the views limit_failed_sign_ins made: the only ones with limits
+
+
+@limiter.request_filter
+def _without_limits() -> bool:
+    """Requests of other views skip the limiter's work (no limit applies to them)."""
+    return current_app.view_functions.get(request.endpoint) not in _SIGN_IN_VIEWS
+
+
 @cache  # once per view: every decoration adds its own count to the limiter
 def limit_failed_sign_ins(view):
     """Count refused sign-ins (401); past a limit every attempt of that kind gets 429. Page and API
     sign-ins share the counts."""
+    limited = _limit_failed_sign_ins(view)
+    _SIGN_IN_VIEWS.add(limited)
+    return limited
+
+
+def _limit_failed_sign_ins(view):
     view = limiter.shared_limit(_login_limit, "sign-in-address", methods=["POST"], deduct_when=_refused,
                                 exempt_when=lambda: not _untrusted())(view)
     view = limiter.shared_limit(_user_limit, "sign-in-user", key_func=lambda: "user:" + _attempted_username(),

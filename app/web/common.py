@@ -75,7 +75,7 @@ def register(app: Flask) -> None:
     @app.before_request
     def expire_idle_session():
         """Sign out a page session idle for longer than SESSION_IDLE_MINUTES (on the product clock)."""
-        if not current_user.is_authenticated or request.path.startswith(("/api/", "/static/", "/vendor/")):
+        if request.path.startswith(("/api/", "/static/", "/vendor/")) or not current_user.is_authenticated:
             return None
         now = clock.now()
         seen = http_session.get("seen")

@@ -1,14 +1,15 @@
 """The signed-in user's groups and roles, kept in memory per server process.
 
-Every request still reads the sign-in row joined with the user row (one query), so sign-out, expiry and
-deactivation take effect at once. The user's memberships and roles are taken from this process's memory as
+Every request still reads the sign-in row joined with the user row (one statement, its columns read without
+the ORM's object loading: user_from_row builds the user), so sign-out, expiry and deactivation take effect at
+once. The user's memberships and roles are taken from this process's memory as
 long as the user row's access_version is the one they were read under; every change of a membership or role,
 through any service, raises access_version in the same transaction (the flush hook below), so an
 administrator's change is seen by every process on its next request."""
 import threading
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, lazyload, make_transient_to_detached
+from sqlalchemy import bindparam, event, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history, set_committed_value
 
 from ...models import Membership, User, UserRole
@@ -23,28 +24,42 @@ def _entries(session: Session) -> dict[int, tuple[int, tuple, tuple]]:
     db = session.info.get("db")
     return db.caches.setdefault("access", {}) if db is not None else _spare
 
-WITHOUT_ACCESS = (lazyload(User.memberships), lazyload(User.roles))  # options for the sign-in query: fill() sets them
+USER_COLUMNS = tuple(User.__table__.c)  # select them (after the sign-in row's own) for user_from_row
+_USER_KEYS = tuple(User.__mapper__.get_property_by_column(column).key for column in USER_COLUMNS)
+_new_user = User.__mapper__.class_manager.new_instance
+_MEMBERS = select(Membership.id, Membership.group_code, Membership.is_head).where(
+    Membership.user_id == bindparam("user_id"))
+_ROLES = select(UserRole.id, UserRole.role).where(UserRole.user_id == bindparam("user_id"))
 
 
-def fill(session: Session, user: User) -> User:
-    """Give a user loaded WITHOUT_ACCESS its memberships and roles, from memory when still current."""
+def user_from_row(session: Session, values) -> User:
+    """The user (detached, as after its session ended) from the values of USER_COLUMNS, with its
+    memberships and roles from memory while the row's access_version is the one they were read under."""
+    user = _new_user()  # filled as the ORM fills a loaded row (no attribute events, nothing marked changed)
+    user.__dict__.update(zip(_USER_KEYS, values))
+    _detached(user)
+    members, roles = _access(session, user)
+    set_committed_value(user, "memberships", list(members))
+    set_committed_value(user, "roles", list(roles))
+    return user
+
+
+def _access(session: Session, user: User) -> tuple[tuple, tuple]:
+    """The user's (detached) memberships and roles as of user.access_version: read once per version."""
     entries = _entries(session)
     entry = entries.get(user.id)
     if entry is None or entry[0] != user.access_version:
-        members = tuple(tuple(row) for row in session.execute(
-            select(Membership.id, Membership.group_code, Membership.is_head).where(Membership.user_id == user.id)))
-        roles = tuple(tuple(row) for row in session.execute(
-            select(UserRole.id, UserRole.role).where(UserRole.user_id == user.id)))
+        connection = session.connection()
+        members = tuple(_detached(Membership(id=i, user_id=user.id, group_code=code, is_head=head))
+                        for i, code, head in connection.execute(_MEMBERS, {"user_id": user.id}))
+        roles = tuple(_detached(UserRole(id=i, user_id=user.id, role=role))
+                      for i, role in connection.execute(_ROLES, {"user_id": user.id}))
         entry = (user.access_version, members, roles)
         with _lock:
             if len(entries) >= LIMIT:
                 entries.clear()
             entries[user.id] = entry
-    set_committed_value(user, "memberships", [_detached(Membership(id=i, user_id=user.id, group_code=code,
-                                                                   is_head=head)) for i, code, head in entry[1]])
-    set_committed_value(user, "roles", [_detached(UserRole(id=i, user_id=user.id, role=role))
-                                        for i, role in entry[2]])
-    return user
+    return entry[1], entry[2]
 
 
 def _detached(obj):

@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from datetime import timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ... import clock
@@ -40,19 +40,26 @@ def start_session(session: Session, user: User, address: str | None) -> str:
     return key
 
 
+# the sign-in checks of every request: built once, each one statement (the sign-in row joined with its user)
+_SESSION_USER = select(SignInSession.ended_at, SignInSession.created_at, *access_cache.USER_COLUMNS).join(
+    User, User.id == SignInSession.user_id).where(SignInSession.key_hash == bindparam("key_hash"))
+_TOKEN_USER = select(ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at, *access_cache.USER_COLUMNS).join(
+    User, User.id == ApiToken.user_id).where(ApiToken.id == bindparam("token_id"))
+_TOUCH_TOKEN = update(ApiToken).where(ApiToken.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
+
+
 def session_user(session: Session, key: str | None) -> User | None:
     """The active user of a live page session, or None (ended, expired, unknown key, inactive user)."""
     if not key:
         return None
-    row = session.execute(select(SignInSession, User).join(User, User.id == SignInSession.user_id)
-                          .where(SignInSession.key_hash == _digest(key))
-                          .options(*access_cache.WITHOUT_ACCESS)).one_or_none()
+    row = session.connection().execute(_SESSION_USER, {"key_hash": _digest(key)}).one_or_none()
     if row is None:
         return None
-    sign_in, user = row
-    if sign_in.ended_at is not None or not user.is_active or sign_in.created_at < clock.now() - _lifetime():
+    ended_at, created_at = row[0], row[1]
+    user = access_cache.user_from_row(session, row[2:])
+    if ended_at is not None or not user.is_active or created_at < clock.now() - _lifetime():
         return None
-    return access_cache.fill(session, user)
+    return user
 
 
 def end_session(session: Session, key: str | None, reason: str = "signed_out") -> None:
@@ -89,19 +96,20 @@ def new_token(session: Session, user: User, *, max_age: int, name: str = "", add
 
 def token_user(session: Session, token_id, username: str) -> User | None:
     """The user of a live token row (not revoked, not expired, user active), noting its use."""
-    if not isinstance(token_id, int):
+    if not isinstance(token_id, int) or isinstance(token_id, bool):
         return None
-    row = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                          .where(ApiToken.id == token_id).options(*access_cache.WITHOUT_ACCESS)).one_or_none()
+    connection = session.connection()
+    row = connection.execute(_TOKEN_USER, {"token_id": token_id}).one_or_none()
     if row is None:
         return None
-    token, user = row
+    revoked_at, expires_at, last_used_at = row[0], row[1], row[2]
+    user = access_cache.user_from_row(session, row[3:])
     now = clock.now()
-    if user.username != username or token.revoked_at is not None or token.expires_at <= now:
+    if user.username != username or revoked_at is not None or expires_at <= now or not user.is_active:
         return None
-    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH:
-        token.last_used_at = now
-    return access_cache.fill(session, user)
+    if last_used_at is None or now - last_used_at > TOKEN_TOUCH:
+        connection.execute(_TOUCH_TOKEN, {"token_id": token_id, "now": now})
+    return user
 
 
 def tokens(session: Session, user: User, *, include_ended: bool = False) -> list[ApiToken]:
