@@ -5,7 +5,7 @@ Starting: the start event property `starterGroups` (comma list of group codes or
 groups whose members may start the process; without it any staff member (anyone in a group) may;
 `calledOnly` = true: only a parent process starts it."""
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from ...i18n import _
@@ -115,15 +115,11 @@ def open_tasks(session: Session, instance_id: int, fresh: bool = False) -> list[
 
 
 _HUMAN_TASKS = HumanTask.__table__
-_OPEN_TASK_ROWS = (select(_HUMAN_TASKS).where(_HUMAN_TASKS.c.instance_id == bindparam("iid"),
-                                              _HUMAN_TASKS.c.state.in_(OPEN_STATES))
-                   .order_by(_HUMAN_TASKS.c.created_at))
-
-
-def open_task_rows(session: Session, instance_id: int) -> list:
-    """The case's waiting and held tasks as read-only rows (the attributes of HumanTask), read with the
-    session's connection as they are now (also what a step wrote without the ORM)."""
-    return list(session.connection().execute(_OPEN_TASK_ROWS, {"iid": instance_id}))
+# the case's waiting and held tasks as read-only rows (the attributes of HumanTask), for the case id iid
+# (the open states as plain bound parameters: the statement is also sent in one batch with a step's writes)
+OPEN_TASK_ROWS = (select(_HUMAN_TASKS).where(_HUMAN_TASKS.c.instance_id == bindparam("iid"),
+                                             or_(*(_HUMAN_TASKS.c.state == state for state in OPEN_STATES)))
+                  .order_by(_HUMAN_TASKS.c.created_at))
 
 
 def timeline(session: Session, instance_id: int) -> list[dict]:

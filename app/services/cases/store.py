@@ -47,6 +47,8 @@ class Writes:
     def __init__(self):
         self.batches: dict = {}
         self.check = None  # PostgreSQL: (statement, params, refusal) of the version check run first
+        self.read = None  # (SELECT, params) run after the writes; its rows are then in self.rows
+        self.rows = None
 
     def add(self, statement, params: dict) -> None:
         self.batches.setdefault(statement, []).append(params)
@@ -55,6 +57,10 @@ class Writes:
         """Run this statement before the others, in the same round trip; it fails with a division by zero
         when the row it checks was not updated (the batch stops there and the transaction is rolled back)."""
         self.check = (statement, params, refusal)
+
+    def read_last(self, statement, params: dict) -> None:
+        """Read with this SELECT once everything is written (on PostgreSQL in the same round trip)."""
+        self.read = (statement, params)
 
     def run(self, conn) -> None:
         try:
@@ -67,12 +73,16 @@ class Writes:
             raise
         for statement, rows in self.batches.items():
             conn.execute(statement, rows)
+        if self.read is not None:
+            self.rows = conn.execute(*self.read).all()
 
     def _run_joined(self, conn) -> None:
         parts, params = [], {}
         batches = list(self.batches.items())
         if self.check is not None:
             batches.insert(0, (self.check[0], [self.check[1]]))
+        if self.read is not None:  # last: the rows of a multi-statement batch are those of its last statement
+            batches.append((self.read[0], [self.read[1]]))
         for statement, rows in batches:
             for row in rows:
                 key = (statement, tuple(row))
@@ -86,7 +96,9 @@ class Writes:
                 processors = compiled._bind_processors
                 for name, value in compiled.construct_params(row).items():
                     params[name + n] = processors[name](value) if name in processors else value
-        conn.exec_driver_sql(";\n".join(parts), params)
+        result = conn.exec_driver_sql(";\n".join(parts), params)
+        if self.read is not None:
+            self.rows = result.all()
 
 
 _INSTANCES = ProcessInstance.__table__
@@ -137,19 +149,24 @@ def _save_instance(session: Session, instance: ProcessInstance, events: list, wr
 
 
 def save(session: Session, instance: ProcessInstance, live, started_at: float, *, actor: str | None,
-         version: VersionInfo, completed_task: dict | None = None) -> None:
+         version: VersionInfo, completed_task: dict | None = None, read=None) -> list | None:
     """Write the changes of one step: instance row (version-checked), changed task rows, human tasks,
     timers, audit events. Raises StaleDataError when another transaction saved the instance first.
 
     The step is worked out in memory (reads only; a task the engine cancelled is closed at once), then
     written with SQLAlchemy Core on the session's connection: the version-checked UPDATE of the instance
-    row first, then one executemany per statement (the human task the step completed among them)."""
+    row first, then one executemany per statement (the human task the step completed among them).
+    read: a SELECT with the bound parameter iid (the case's id); its rows as the step left the case are
+    returned (on PostgreSQL read in the round trip that writes the step)."""
     writes = Writes()
     closed = _changed_human_tasks(session, writes)
     session.flush()  # anything else the step changed through the ORM
     with session.no_autoflush:
+        if read is not None:
+            writes.read_last(read, {"iid": instance.id})
         _save(session, instance, live, actor, version, completed_task, writes, closed)
     state.mark_saved(live, started_at)
+    return writes.rows
 
 
 def _save(session: Session, instance: ProcessInstance, live, actor: str | None, version: VersionInfo,

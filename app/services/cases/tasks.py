@@ -18,7 +18,7 @@ from ..errors import Conflict, Forbidden, NotFound, ServiceError
 from ..modelling.forms import validate_data
 from ..paging import counts, decode_cursor, encode_cursor, merged_rows
 from .attachments import check_files
-from .cases import open_task_rows
+from .cases import OPEN_TASK_ROWS
 from .instances import check_not_held, run_step
 
 
@@ -186,10 +186,8 @@ def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 
         task.completed_at = clock.now()
         return {"id": task_id, "element_id": task.task_name, "data": data}
 
-    def after(session, instance):  # the case's open tasks as the step left them, in its own transaction
-        return open_task_rows(session, instance.id)
-
-    return run_step(db, locate, step, actor=user.username, retries=retries, after=after)
+    # the case's open tasks as the step left them, read with its writes
+    return run_step(db, locate, step, actor=user.username, retries=retries, after=OPEN_TASK_ROWS)
 
 
 def deadline_status(task: HumanTask, now=None, share: float | None = None) -> str:
