@@ -14,13 +14,14 @@ class HumanTask(Base):
     __tablename__ = "human_tasks"
     __table_args__ = (
         Index("ix_human_tasks_queue", "group_code", "state", "due_at"),
-        Index("ix_human_tasks_claimed", "claimed_by", "state", "due_at"),
         # a department's queue in the inbox's order (migration 0006_inbox_indexes)
         Index("ix_human_tasks_queue_order", "group_code", "state", text("(due_at IS NULL)"), "due_at",
               "created_at"),
         # keyset paging of the queue: (due, created, id) after a cursor (migration perf_0003_inbox_keyset)
         Index("ix_human_tasks_keyset", "group_code", "state", "due_at", "created_at", "id", "head_only"),
         Index("ix_human_tasks_held", "claimed_by", "state", "due_at", "created_at", "id"),
+        # a department's held tasks by holder: the workload's counts per member (migration perf_0005_workload_index)
+        Index("ix_human_tasks_workload", "group_code", "state", "claimed_by", "due_at"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task id
     instance_id: Mapped[int] = mapped_column(

@@ -16,10 +16,12 @@ import binascii
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from math import ceil
+from types import SimpleNamespace
 from typing import Any, Callable, Mapping
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, literal, literal_column, select, union, union_all
 from sqlalchemy.orm import Session
 
 from ..i18n import _
@@ -147,13 +149,51 @@ def order_clauses(request: PageRequest, sorts: Mapping[str, Any], tiebreak=None)
 COUNT_CAP = 10_000
 
 
-def count(session: Session, query, cap: int | None = None) -> int:
-    """How many rows a SELECT matches; with cap, at most cap + 1 rows are counted (a result above cap means
-    "more than cap"), read from an index alone where the list's index covers the filters."""
+def _counted(query, cap: int | None):
+    """SELECT count(*) of a query's rows (with cap: of at most cap + 1 of them)."""
     query = query.order_by(None)
     if cap is not None:
         query = query.with_only_columns(literal(1), maintain_column_froms=True).limit(cap + 1)
-    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return select(func.count()).select_from(query.subquery())
+
+
+def count(session: Session, query, cap: int | None = None) -> int:
+    """How many rows a SELECT matches; with cap, at most cap + 1 rows are counted (a result above cap means
+    "more than cap"), read from an index alone where the list's index covers the filters."""
+    return session.scalar(_counted(query, cap)) or 0
+
+
+def counts(session: Session, queries: list, cap: int | None = None) -> list[int]:
+    """count() of each query, all in one statement (one round trip: a list's parts, a page's badges)."""
+    if len(queries) == 1:
+        return [count(session, queries[0], cap)]
+    row = session.execute(select(*(_counted(q, cap).scalar_subquery() for q in queries))).one()
+    return [value or 0 for value in row]
+
+
+def merged_rows(session: Session, parts: list, limit: int, order: Callable[[Any], list],
+                distinct: bool = False) -> list:
+    """The first `limit` rows of several SELECTs of one entity, each ordered as an index reads it (its own
+    ORDER BY), in one statement: each part limited to `limit` rows, their union ordered by order(columns)
+    (the list's ORDER BY of the union's columns, named as the entity's attributes); distinct drops a row two
+    parts both return."""
+    if len(parts) == 1:
+        return list(session.scalars(parts[0].limit(limit)))
+    entity = parts[0].column_descriptions[0]["entity"]
+    # the union's columns by name: SQLAlchemy's own column objects of a union of ORM selects cost more to
+    # build than the statement takes to run
+    columns = _named_columns(entity)
+    every = literal_column("*")
+    merged = (union if distinct else union_all)(*(select(every).select_from(part.limit(limit).subquery())
+                                                  for part in parts)).subquery()
+    ordered = select(*vars(columns).values()).select_from(merged).order_by(*order(columns)).limit(limit)
+    return list(session.scalars(select(entity).from_statement(ordered)))
+
+
+@lru_cache(maxsize=None)
+def _named_columns(entity) -> SimpleNamespace:
+    """The columns of the entity's table as columns of any FROM that has them by name (attribute = key)."""
+    return SimpleNamespace(**{c.key: literal_column(c.name, c.type) for c in entity.__table__.columns})
 
 
 def paginate(session: Session, query, request: PageRequest, sorts: Mapping[str, Any] | None = None,

@@ -1,13 +1,14 @@
 """What the inbox pages list: a user's tasks and department queue with filters, queue counts, at-risk
 flags (tasks.deadline_status), English labels, and a department's workload. Reads the task table only."""
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ... import clock
 from ...models import Group, HumanTask, Membership, OPEN_STATES, ProcessInstance, ProcessVersion, User
 from ...models.task_search import contains, like_pattern as _like  # noqa: F401 (_like: the case searches)
 from ..customers import links as customer_links
-from ..paging import COUNT_CAP, count
+from .. import paging
+from ..paging import COUNT_CAP
 from . import tasks
 
 
@@ -62,11 +63,9 @@ def decorate(session: Session, found: list[HumanTask], locale: str) -> list[dict
 
 def counts(session: Session, user: User) -> dict[str, int | str]:
     """The navigation's counts of my tasks and my departments' queue (every page shows them): counted up
-    to COUNT_CAP, past it "10000+"."""
-    def shown(scope):
-        found = count(session, tasks.inbox_query(user, scope=scope), COUNT_CAP)
-        return f"{COUNT_CAP}+" if found > COUNT_CAP else found
-    return {"mine": shown("mine"), "queue": shown("queue")}
+    to COUNT_CAP, past it "10000+", both in one statement."""
+    found = paging.counts(session, [tasks.inbox_query(user, scope=scope) for scope in ("mine", "queue")], COUNT_CAP)
+    return {scope: f"{COUNT_CAP}+" if n > COUNT_CAP else n for scope, n in zip(("mine", "queue"), found)}
 
 
 def process_choices(session: Session, user: User) -> list[str]:
@@ -84,27 +83,26 @@ def members(session: Session, group_code: str) -> list[User]:
 def workload(session: Session, head: User) -> list[dict]:
     """Per department the head leads: open tasks held by each member (overdue among them) and the
     unclaimed queue (counted up to COUNT_CAP: queue_more / queue_overdue_more say there are more).
-    Held tasks are counted for the listed members only, from their own index entries."""
+    Held tasks are counted per holder in one grouped read of ix_human_tasks_workload (department, state,
+    holder, due) alone; the queue and its overdue part in one statement."""
     now = clock.now()
+    codes = sorted(head.head_of)
+    groups = {g.code: g for g in session.scalars(select(Group).where(Group.code.in_(codes)))} if codes else {}
     out = []
-    for code in sorted(head.head_of):
-        group = session.get(Group, code)
-        staff = members(session, code)
-        names = [m.username for m in staff]
-        held = dict(session.execute(
-            select(HumanTask.claimed_by, func.count()).where(HumanTask.claimed_by.in_(names),
-                                                             HumanTask.state == "claimed", HumanTask.group_code == code)
-            .group_by(HumanTask.claimed_by)).all()) if names else {}
-        late = dict(session.execute(
-            select(HumanTask.claimed_by, func.count()).where(HumanTask.claimed_by.in_(names),
-                                                             HumanTask.state == "claimed", HumanTask.due_at < now,
-                                                             HumanTask.group_code == code)
-            .group_by(HumanTask.claimed_by)).all()) if names else {}
+    for code in codes:
+        group = groups.get(code)
+        staff = session.execute(select(User.username, User.display_name)
+                                .join(Membership, Membership.user_id == User.id)
+                                .where(Membership.group_code == code, User.is_active.is_(True))
+                                .order_by(User.username)).all()
+        held = {holder: (n, late) for holder, n, late in session.execute(
+            select(HumanTask.claimed_by, func.count(), func.count(case((HumanTask.due_at < now, 1))))
+            .where(HumanTask.group_code == code, HumanTask.state == "claimed")
+            .group_by(HumanTask.claimed_by))} if staff else {}
         waiting = select(HumanTask.id).where(HumanTask.group_code == code, HumanTask.state == "ready")
-        queued = count(session, waiting, COUNT_CAP)
-        queue_late = count(session, waiting.where(HumanTask.due_at < now), COUNT_CAP)
-        people = [{"username": m.username, "display_name": m.display_name, "held": held.get(m.username, 0),
-                   "overdue": late.get(m.username, 0)} for m in staff]
+        queued, queue_late = paging.counts(session, [waiting, waiting.where(HumanTask.due_at < now)], COUNT_CAP)
+        people = [{"username": m.username, "display_name": m.display_name, "held": n, "overdue": late}
+                  for m in staff for n, late in [held.get(m.username, (0, 0))]]
         out.append({"code": code, "name_zh": group.name_zh if group else code,
                     "name_en": group.name_en if group else code, "members": people,
                     "queue": min(queued, COUNT_CAP), "queue_more": queued > COUNT_CAP,
