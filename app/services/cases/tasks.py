@@ -254,6 +254,12 @@ def _inbox_order(task: HumanTask):
     return (task.due_at is None, task.due_at or task.created_at, task.created_at, task.id)
 
 
+def _inbox_sql_order(task) -> list:
+    """The inbox order in SQL (of HumanTask or the columns of a union of its rows): due time (none last), creation
+    time, id."""
+    return [task.due_at.is_(None), task.due_at, task.created_at, task.id]
+
+
 INBOX_CURSOR = (datetime, datetime, str)
 
 
@@ -267,43 +273,44 @@ def read_inbox_cursor(text: str, name: str = "cursor") -> tuple:
     return decode_cursor(text, INBOX_CURSOR, name, nullable=(0,))
 
 
+def _keyset_parts(query, after: tuple | None, states: tuple[str, ...] = ()) -> list:
+    """The (unordered) inbox query from the key `after` on (None: from the start) as parts each read in index
+    order: tasks with a due time by (due, created, id), then those without by (created, id); each part walks
+    ix_human_tasks_keyset (group, state, due, created, id) or ix_human_tasks_held (holder, state, due,
+    created, id) from the cursor on, whatever the page number (the redundant >= lets every planner start
+    the range there). With several states, each state is a part of its own: an index is in order within
+    one state only."""
+    due, created, task_id = after or (None, None, None)
+    parts = []
+    for state in states if len(states) > 1 else (None,):
+        within = query if state is None else query.where(HumanTask.state == state)
+        if after is None or due is not None:
+            dated = within.where(HumanTask.due_at.is_not(None))
+            if after is not None:
+                dated = dated.where(HumanTask.due_at >= due, tuple_(HumanTask.due_at, HumanTask.created_at,
+                                                                    HumanTask.id) > tuple_(due, created, task_id))
+            parts.append(dated.order_by(HumanTask.due_at, HumanTask.created_at, HumanTask.id))
+        undated = within.where(HumanTask.due_at.is_(None))
+        if after is not None and due is None:
+            undated = undated.where(HumanTask.created_at >= created,
+                                    tuple_(HumanTask.created_at, HumanTask.id) > tuple_(created, task_id))
+        parts.append(undated.order_by(HumanTask.created_at, HumanTask.id))
+    return parts
+
+
 def rows_after(session: Session, query, limit: int, after: tuple | None,
                states: tuple[str, ...] = ()) -> list[HumanTask]:
     """Up to `limit` rows of the (unordered) inbox query following the key `after` (None: from the start),
-    in inbox order. Tasks with a due time are read by (due, created, id), then those without by
-    (created, id): each part walks ix_human_tasks_keyset (group, state, due, created, id) or
-    ix_human_tasks_held (holder, state, due, created, id) from the cursor on, whatever the page number (the
-    redundant >= lets every planner start the range there). With states, each state is read apart and the
-    parts merged: an index is in order within one state only."""
-    if len(states) > 1:
-        parts = [rows_after(session, query.where(HumanTask.state == state), limit, after) for state in states]
-        return sorted((t for part in parts for t in part), key=_inbox_order)[:limit]
-    due, created, task_id = after or (None, None, None)
-    found: list[HumanTask] = []
-    if after is None or due is not None:
-        dated = query.where(HumanTask.due_at.is_not(None))
-        if after is not None:
-            dated = dated.where(HumanTask.due_at >= due, tuple_(HumanTask.due_at, HumanTask.created_at, HumanTask.id)
-                                > tuple_(due, created, task_id))
-        found = list(session.scalars(dated.order_by(HumanTask.due_at, HumanTask.created_at, HumanTask.id)
-                                     .limit(limit)))
-        if len(found) >= limit:
-            return found
-        created = None  # the undated part from its start
-    undated = query.where(HumanTask.due_at.is_(None))
-    if created is not None:
-        undated = undated.where(HumanTask.created_at >= created,
-                                tuple_(HumanTask.created_at, HumanTask.id) > tuple_(created, task_id))
-    return found + list(session.scalars(undated.order_by(HumanTask.created_at, HumanTask.id)
-                                        .limit(limit - len(found))))
+    in inbox order: the index-ordered parts (_keyset_parts) read and merged in one statement."""
+    return merged_rows(session, _keyset_parts(query, after, states), limit, _inbox_sql_order)
 
 
 def inbox_page(session: Session, user: User, limit: int = 200, offset: int = 0, after: tuple | None = None,
                **filters) -> list[HumanTask]:
     """One page of the inbox, from an offset, or (keyset paging) after the inbox key `after` of the last
     task of the previous page. The first page and every keyset page are read in index order from their
-    start position. Held tasks OR the queue is read as two index-ordered queries merged here: one OR-ed
-    query would have to sort every matching row, which grows with the department's queue."""
+    start position. Held tasks OR the queue is read as index-ordered parts merged in one statement: one
+    OR-ed query would have to sort every matching row, which grows with the department's queue."""
     scope = filters.get("scope", "all")
     scopes = (scope,) if scope in ("mine", "queue") else ("mine", "queue")
     if offset and after is None:
@@ -311,22 +318,20 @@ def inbox_page(session: Session, user: User, limit: int = 200, offset: int = 0, 
             return list(session.scalars(inbox_query(user, **filters).limit(limit).offset(offset)))
         wanted = offset + limit
         parts = [session.scalars(inbox_query(user, **{**filters, "scope": s}).limit(wanted)).all() for s in scopes]
-    else:
-        parts = [rows_after(session, inbox_query(user, **{**filters, "scope": s}).order_by(None), limit, after,
-                            () if s == "queue" or filters.get("state") else OPEN_STATES) for s in scopes]
-        offset = 0
-    if len(parts) == 1:
-        return parts[0][offset:offset + limit]
-    merged = sorted({t.id: t for part in parts for t in part}.values(), key=_inbox_order)
-    return merged[offset:offset + limit]
+        merged = sorted({t.id: t for part in parts for t in part}.values(), key=_inbox_order)
+        return merged[offset:offset + limit]
+    parts = [part for s in scopes for part in _keyset_parts(
+        inbox_query(user, **{**filters, "scope": s}).order_by(None), after,
+        () if s == "queue" or filters.get("state") else OPEN_STATES)]
+    return merged_rows(session, parts, limit, _inbox_sql_order, distinct=len(scopes) > 1)
 
 
 def inbox_count(session: Session, user: User, cap: int | None = None, **filters) -> int:
-    """How many tasks the inbox matches: held and queued counted apart (each from its index; a waiting task
-    has no holder, so they never overlap); with cap, each part is counted up to cap + 1."""
+    """How many tasks the inbox matches: held and queued counted apart in one statement (each from its
+    index; a waiting task has no holder, so they never overlap); with cap, each part up to cap + 1."""
     scope = filters.get("scope", "all")
     scopes = (scope,) if scope in ("mine", "queue") else ("mine", "queue")
-    return sum(count(session, inbox_query(user, **{**filters, "scope": s}), cap) for s in scopes)
+    return sum(counts(session, [inbox_query(user, **{**filters, "scope": s}) for s in scopes], cap))
 
 
 def list_tasks(session: Session, user: User, limit: int = 200, offset: int = 0, after: tuple | None = None,
