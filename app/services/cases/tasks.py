@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import and_, false, or_, select, tuple_, update
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, defer, object_session
 
 from ... import clock
 from ...db import Database
@@ -147,7 +147,8 @@ def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 
     def locate(session):  # the task's row locked and its case read with one statement, in the step's transaction
         found = session.execute(select(HumanTask, ProcessInstance)
                                 .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-                                .where(HumanTask.id == task_id).with_for_update(of=HumanTask)).first()
+                                .where(HumanTask.id == task_id).with_for_update(of=HumanTask)
+                                .options(defer(ProcessInstance.state))).first()  # read only to reload the case
         if found is None:
             raise NotFound(_("No such task: %(id)s", id=task_id))
         held["task"], held["case"] = found  # held: the session's identity map keeps objects weakly
