@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 from flask import (Flask, abort, current_app, flash, g, redirect, render_template, request,
                    send_from_directory, session as http_session, url_for)
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
@@ -38,7 +39,24 @@ def _error_page(status: int, message: str):
     return render_template("error.html", status=status, message=message), status
 
 
+class SessionCookie(SecureCookieSessionInterface):
+    """Flask's signed session cookie, without the signing work for a request that neither brings one nor
+    touches the session (the JSON API's, with a bearer token)."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response):
+        if not (session or session.modified or session.accessed):
+            return None
+        return super().save_session(app, session, response)
+
+
 def register(app: Flask) -> None:
+    app.session_interface = SessionCookie()
+
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
         return _error_page(exc.status, exc.message)
