@@ -24,8 +24,21 @@ from ..services.cases import staff
 from ..services.organisation import login as sign_in, signin
 
 bp = Blueprint("auth", __name__)
+_SIGN_IN_VIEWS: set = set()  # the views limit_failed_sign_ins made: the only ones with limits
+
+
+class SignInLimiter(Limiter):
+    """Flask-Limiter whose check before every request stops at once for a view without limits (all but the
+    sign-ins, whose own decorators count and refuse)."""
+
+    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
+        if in_middleware and current_app.view_functions.get(request.endpoint) not in _SIGN_IN_VIEWS:
+            return None
+        return super()._check_request_limit(callable_name, in_middleware)
+
+
 # in-memory unless RATELIMIT_STORAGE_URI names a shared store (redis://...)
-limiter = Limiter(key_func=get_remote_address)
+limiter = SignInLimiter(key_func=get_remote_address)
 DEVICE_COOKIE = "known_device"
 DEVICE_DAYS = 180
 SESSION_KEY = "sid"
@@ -90,15 +103,6 @@ def _user_limit() -> str:
 
 def _refused(response) -> bool:
     return response.status_code == 401
-
-
-_SIGN_IN_VIEWS: set = set()  # the views limit_failed_sign_ins made: the only ones with limits
-
-
-@limiter.request_filter
-def _without_limits() -> bool:
-    """Requests of other views skip the limiter's work (no limit applies to them)."""
-    return current_app.view_functions.get(request.endpoint) not in _SIGN_IN_VIEWS
 
 
 @cache  # once per view: every decoration adds its own count to the limiter
