@@ -45,16 +45,32 @@ class Database:
 
     def reading(self):
         """A unit of work that reads (each statement sees the latest committed data; a write in it, such as
-        noting a token's last use, is committed by itself). Within a request every reading unit uses the
-        request's one reading connection (the sign-in check and the answer after a step: one pool check-out,
-        given back when the request ends, see end_request). On SQLite the same as session()."""
+        noting a token's last use, is committed by itself). Within a request every reading unit (and reads())
+        uses the request's one reading connection (the sign-in check and the answer after a step: one pool
+        check-out, given back when the request ends, see end_request). On SQLite the same as session()."""
         if self.read_engine is None or not has_request_context():
             return _unit(self.ReadSession())
+        return _unit(self.ReadSession(bind=self._request_connection()))
+
+    @contextmanager
+    def reads(self):
+        """A connection for a few statements, as reading() without the ORM session (the sign-in check of
+        every request): within a request the request's reading connection; on SQLite a transaction."""
+        if self.read_engine is None:
+            with self.engine.begin() as connection:
+                yield connection
+        elif has_request_context():
+            yield self._request_connection()
+        else:
+            with self.read_engine.connect() as connection:
+                yield connection
+
+    def _request_connection(self):
         held = g.setdefault("read_connections", {})
         connection = held.get(self)
         if connection is None or connection.invalidated or connection.closed:
             connection = held[self] = self.read_engine.connect()
-        return _unit(self.ReadSession(bind=connection))
+        return connection
 
     @staticmethod
     def end_request(_exc=None) -> None:

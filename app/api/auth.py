@@ -58,8 +58,9 @@ def _user_from_token(header: str):
         raise Unauthorized(_("Invalid token."))
     if not isinstance(data, dict):
         raise Unauthorized(_("Invalid token."))
-    with get_db().reading() as session:  # one statement: the token row joined with its user
-        user = signin.token_user(session, data.get("t"), str(data.get("u")))
+    db = get_db()
+    with db.reads() as connection:  # one statement: the token row joined with its user
+        user = signin.token_user(db, connection, data.get("t"), str(data.get("u")))
     if user is None:  # revoked, expired, unknown, or the account was deactivated
         raise Unauthorized(_("The token is no longer valid; please sign in again."), code="token_revoked")
     g.api_token_id = data["t"]

@@ -53,8 +53,9 @@ class LoginUser(UserMixin):
 
 def load_user(username: str):
     """The user of a live server-side sign-in session (None: ended, expired, deactivated)."""
-    with get_db().reading() as session:
-        user = signin.session_user(session, http_session.get(SESSION_KEY))
+    db = get_db()
+    with db.reads() as connection:
+        user = signin.session_user(db, connection, http_session.get(SESSION_KEY))
     return LoginUser(user) if user is not None and user.username == username else None
 
 

@@ -8,7 +8,7 @@ through any service, raises access_version in the same transaction (the flush ho
 administrator's change is seen by every process on its next request."""
 import threading
 
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import Connection, bindparam, event, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history, set_committed_value
 
@@ -21,7 +21,10 @@ _spare: dict = {}  # for a session not made by app.db.Database
 
 def _entries(session: Session) -> dict[int, tuple[int, tuple, tuple]]:
     """This process's memory for the session's database (user ids are only unique within one)."""
-    db = session.info.get("db")
+    return _memory(session.info.get("db"))
+
+
+def _memory(db) -> dict[int, tuple[int, tuple, tuple]]:
     return db.caches.setdefault("access", {}) if db is not None else _spare
 
 USER_COLUMNS = tuple(User.__table__.c)  # select them (after the sign-in row's own) for user_from_row
@@ -32,24 +35,23 @@ _MEMBERS = select(Membership.id, Membership.group_code, Membership.is_head).wher
 _ROLES = select(UserRole.id, UserRole.role).where(UserRole.user_id == bindparam("user_id"))
 
 
-def user_from_row(session: Session, values) -> User:
+def user_from_row(db, connection: Connection, values) -> User:
     """The user (detached, as after its session ended) from the values of USER_COLUMNS, with its
-    memberships and roles from memory while the row's access_version is the one they were read under."""
+    memberships and roles from db's memory while the row's access_version is the one they were read under
+    (else read on connection)."""
     user = _new_user()  # filled as the ORM fills a loaded row (no attribute events, nothing marked changed)
     user.__dict__.update(zip(_USER_KEYS, values))
     _detached(user)
-    members, roles = _access(session, user)
+    members, roles = _access(_memory(db), connection, user)
     set_committed_value(user, "memberships", list(members))
     set_committed_value(user, "roles", list(roles))
     return user
 
 
-def _access(session: Session, user: User) -> tuple[tuple, tuple]:
+def _access(entries: dict, connection: Connection, user: User) -> tuple[tuple, tuple]:
     """The user's (detached) memberships and roles as of user.access_version: read once per version."""
-    entries = _entries(session)
     entry = entries.get(user.id)
     if entry is None or entry[0] != user.access_version:
-        connection = session.connection()
         members = tuple(_detached(Membership(id=i, user_id=user.id, group_code=code, is_head=head))
                         for i, code, head in connection.execute(_MEMBERS, {"user_id": user.id}))
         roles = tuple(_detached(UserRole(id=i, user_id=user.id, role=role))

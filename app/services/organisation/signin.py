@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from datetime import timedelta, timezone
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ... import clock
@@ -48,15 +48,16 @@ _TOKEN_USER = select(ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_use
 _TOUCH_TOKEN = update(ApiToken).where(ApiToken.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
 
 
-def session_user(session: Session, key: str | None) -> User | None:
-    """The active user of a live page session, or None (ended, expired, unknown key, inactive user)."""
+def session_user(db, connection: Connection, key: str | None) -> User | None:
+    """The active user of a live page session, or None (ended, expired, unknown key, inactive user).
+    db: the Database (its memory of groups and roles); connection: one of its reading connections."""
     if not key:
         return None
-    row = session.connection().execute(_SESSION_USER, {"key_hash": _digest(key)}).one_or_none()
+    row = connection.execute(_SESSION_USER, {"key_hash": _digest(key)}).one_or_none()
     if row is None:
         return None
     ended_at, created_at = row[0], row[1]
-    user = access_cache.user_from_row(session, row[2:])
+    user = access_cache.user_from_row(db, connection, row[2:])
     if ended_at is not None or not user.is_active or created_at < clock.now() - _lifetime():
         return None
     return user
@@ -94,16 +95,16 @@ def new_token(session: Session, user: User, *, max_age: int, name: str = "", add
     return token
 
 
-def token_user(session: Session, token_id, username: str) -> User | None:
-    """The user of a live token row (not revoked, not expired, user active), noting its use."""
+def token_user(db, connection: Connection, token_id, username: str) -> User | None:
+    """The user of a live token row (not revoked, not expired, user active), noting its use (committed by
+    itself: connection is one of db's reading connections)."""
     if not isinstance(token_id, int) or isinstance(token_id, bool):
         return None
-    connection = session.connection()
     row = connection.execute(_TOKEN_USER, {"token_id": token_id}).one_or_none()
     if row is None:
         return None
     revoked_at, expires_at, last_used_at = row[0], row[1], row[2]
-    user = access_cache.user_from_row(session, row[3:])
+    user = access_cache.user_from_row(db, connection, row[3:])
     now = clock.now()
     if user.username != username or revoked_at is not None or expires_at <= now or not user.is_active:
         return None
