@@ -1,16 +1,15 @@
 from flask import request
-from sqlalchemy import bindparam, select
 
 from .. import clock, get_db
 from ..i18n import _
 from ..services.cases import delegation, listing, tasks
 from ..services.cases.listing import BadParameter, whole_number
 from ..services.audit import masking
-from ..services.errors import Forbidden, NotFound
+from ..services.errors import Forbidden
 from ..services.labels import Labels
 from ..services.paging import COUNT_CAP
 from ..services.modelling.forms import load_schema
-from ..models import OPEN_STATES, HumanTask, ProcessInstance, ProcessVersion
+from ..models import OPEN_STATES, ProcessInstance, ProcessVersion
 from . import bp
 from .auth import require_user
 from .cases_list import locale
@@ -111,10 +110,6 @@ def unclaim(user, task_id):
     return _task(task_id)
 
 
-# the completed task as the answer shows it: its row's columns (named as HumanTask's attributes), no ORM loading
-_TASK_ROW = select(HumanTask.__table__).where(HumanTask.id == bindparam("task_id"))
-
-
 @bp.post("/tasks/<task_id>/complete")
 @require_user
 def complete(user, task_id):
@@ -126,15 +121,13 @@ def complete(user, task_id):
         raise BadParameter("include", _("%(name)s must be one of: %(choices)s", name="include", choices="form"))
     body = json_body()
     data = body.get("data", body)
-    following = tasks.next_for(user, tasks.complete(get_db(), user, task_id, data))
-    with get_db().reading() as session:  # on the connection the sign-in check read with
-        done = session.connection().execute(_TASK_ROW, {"task_id": task_id}).one_or_none()
-        if done is None:
-            raise NotFound(_("No such task: %(id)s", id=task_id))
-        now = clock.now()
-        answer = tasks.task_dict(done, now)
-        answer["next_tasks"] = [tasks.task_dict(t, now) for t in following]
-        if "form" in include:
+    completion = tasks.complete(get_db(), user, task_id, data)
+    following = tasks.next_for(user, completion)
+    now = clock.now()
+    answer = tasks.task_dict(completion.task, now)
+    answer["next_tasks"] = [tasks.task_dict(t, now) for t in following]
+    if "form" in include:
+        with get_db().reading() as session:
             for item, task in zip(answer["next_tasks"], following):
                 version = session.get(ProcessVersion, session.get(ProcessInstance, task.instance_id).version_id)
                 item["form_schema"] = load_schema(version.sources[task.form_ref]) if task.form_ref else None

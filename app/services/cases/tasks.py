@@ -138,9 +138,15 @@ def next_for(user: User, open_tasks: list[HumanTask]) -> list[HumanTask]:
             if t.claimed_by == user.username or (t.state == "ready" and may_work(user, t))]
 
 
-def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 5) -> list[HumanTask]:
-    """Complete the task; returns the case's open tasks after the step (next_for picks the user's), so a
-    caller answers "what now" without asking again."""
+class Completion(list):
+    """The case's open tasks after a completion (rows with HumanTask's attributes), and `task`: the task
+    that was completed, as it was written."""
+    task: HumanTask
+
+
+def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 5) -> Completion:
+    """Complete the task; returns the case's open tasks after the step (next_for picks the user's) and the
+    completed task, so a caller answers "done, and what now" without reading again."""
     limits.check_case_data(data)
     held = {}
 
@@ -188,7 +194,9 @@ def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 
         return {"id": task_id, "element_id": task.task_name, "data": data}
 
     # the case's open tasks as the step left them, read with its writes
-    return run_step(db, locate, step, actor=user.username, retries=retries, after=OPEN_TASK_ROWS)
+    answer = Completion(run_step(db, locate, step, actor=user.username, retries=retries, after=OPEN_TASK_ROWS))
+    answer.task = held["task"]
+    return answer
 
 
 def deadline_status(task: HumanTask, now=None, share: float | None = None) -> str:
