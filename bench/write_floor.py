@@ -34,8 +34,19 @@ class Capture:
         self.units.append(("other", []))
 
     def note(self, _conn, _cursor, statement, parameters, _context, executemany):
-        if statement.lstrip()[:6].upper() in WRITES:
-            self.units[-1][1].append((statement, parameters, executemany))
+        written = writes_of(statement)
+        if written:
+            self.units[-1][1].append((written, parameters, executemany))
+
+
+def writes_of(statement: str) -> str:
+    """What of a statement writes: an INSERT / UPDATE / DELETE, a WITH whose CTE writes (the product's
+    version-checked UPDATE of the case row), or, of statements joined into one round trip (PostgreSQL),
+    those that write (the case's open tasks the product reads in the same round trip are left out)."""
+    def writes(part: str) -> bool:
+        head = part.lstrip()[:6].upper()
+        return head in WRITES or head.startswith("WITH") and any(f"({w} " in part.upper() for w in WRITES)
+    return ";\n".join(part for part in statement.split(";\n") if writes(part))
 
 
 @contextmanager

@@ -24,12 +24,26 @@ def _written(results_dir, name) -> dict:
 def test_engine_throughput_compares_persisted_with_in_memory_steps(results_dir):
     engine_throughput.run("tiny")
     data = _written(results_dir, "engine_throughput")
-    [ten] = [r for r in data["results"] if r["process"] == "ten_steps" and r["backend"] == "sqlite"]
-    assert {"persisted_steps_s", "memory_steps_s", "ratio_median", "target_met", "repeats"} <= set(ten)
-    assert ten["steps_per_instance"] == 10  # every user task of the diagram was completed
-    # P1: the floor rewrote the step's rows (the completed task, the next one, the case, its audit events)
-    assert ten["floor_ms_per_step"] > 0 and ten["write_rows_per_step"] >= 3
-    assert ten["floor_ratio_median"] == pytest.approx(ten["overhead_ms_per_step"] / ten["floor_ms_per_step"], rel=0.5)
+    measured = [r for r in data["results"] if r["process"] == "ten_steps"]
+    assert {r["backend"] for r in measured} == set(common.backends())
+    for ten in measured:  # SQLite, and PostgreSQL where it runs (there the step is one joined round trip)
+        assert {"persisted_steps_s", "memory_steps_s", "ratio_median", "target_met", "repeats"} <= set(ten)
+        assert ten["steps_per_instance"] == 10  # every user task of the diagram was completed
+        # P1: the floor rewrote the step's rows (the completed task, the next one, the case, its audit events)
+        assert ten["floor_ms_per_step"] > 0 and ten["write_rows_per_step"] >= 5, ten["backend"]
+        assert ten["floor_ratio_median"] == pytest.approx(ten["overhead_ms_per_step"] / ten["floor_ms_per_step"],
+                                                          rel=0.5)
+
+
+def test_the_write_floor_replays_what_a_step_writes_and_not_what_it_reads():
+    from bench.write_floor import writes_of
+    check = "WITH saved AS  (UPDATE process_instances SET lock_version=%(v_1)s RETURNING process_instances.id) " \
+            "SELECT 1 / count(*) FROM saved"
+    batch = ";\n".join([check, "INSERT INTO audit_events (x) VALUES (%(x_2)s)",
+                         "SELECT human_tasks.id FROM human_tasks WHERE human_tasks.instance_id = %(iid_3)s"])
+    assert writes_of(batch) == ";\n".join(batch.split(";\n")[:2])
+    assert writes_of("UPDATE human_tasks SET state = ?") == "UPDATE human_tasks SET state = ?"
+    assert writes_of("SELECT 1") == "" and writes_of("WITH x AS (SELECT 1) SELECT * FROM x") == ""
 
 
 def test_history_growth_reports_overhead_and_both_curves(results_dir):
