@@ -138,6 +138,12 @@ def next_for(user: User, open_tasks: list[HumanTask]) -> list[HumanTask]:
             if t.claimed_by == user.username or (t.state == "ready" and may_work(user, t))]
 
 
+def _check_open(task: HumanTask) -> None:
+    if task.state not in OPEN_STATES:
+        raise Conflict(_("The task was already completed by %(who)s.", who=task.completed_by or "?"),
+                       state=task.state, code="already_completed")
+
+
 class Completion(list):
     """The case's open tasks after a completion (rows with HumanTask's attributes), and `task`: the task
     that was completed, as it was written."""
@@ -162,10 +168,7 @@ def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 
 
     def step(session, instance, version, live):
         task = held["task"]
-        if task.state not in OPEN_STATES:
-            who = task.completed_by or "?"
-            raise Conflict(_("The task was already completed by %(who)s.", who=who), state=task.state,
-                           code="already_completed")
+        _check_open(task)
         _check_may_work(user, task)
         if task.state == "claimed" and task.claimed_by != user.username:
             raise Conflict(_("The task is held by %(who)s.", who=task.claimed_by), code="already_claimed")
@@ -185,7 +188,9 @@ def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 
         except runner.EngineError as exc:  # kept with the incident, so that an operator can re-run it
             exc.replay = {"task_id": task_id, "actor": user.username, "submitted": data, "data": submitted}
             raise
-        except runner.TaskNotReady:
+        except runner.TaskNotReady:  # SQLite (no row lock): someone completed it since it was read
+            session.refresh(task)
+            _check_open(task)
             raise Conflict(_("The task is no longer waiting to be done."), code="task_not_waiting")
         task.state = "completed"
         task.claimed_by = task.claimed_by or user.username
