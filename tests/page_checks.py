@@ -185,15 +185,23 @@ class PageChecker:
         page.fill("input[name=password]", "demo")
         page.click("form.login button[type=submit]")
         page.wait_for_load_state()
-        self.nav("#lang-en" if self.locale == "en" else "#lang-zh")
+        self.nav("#lang-en" if self.locale == "en" else "#lang-zh", navigates=True)
+        expected = "en" if self.locale == "en" else "zh-CN"
+        assert page.locator("html").get_attribute("lang") == expected, f"the page language is not {expected}"
 
-    def nav(self, selector: str):
-        """Click a link or button of the header (opening the collapsed menu on a phone first)."""
+    def nav(self, selector: str, navigates: bool = False):
+        """Click a link or button of the header (opening the collapsed menu on a phone first); navigates:
+        wait until the page it leads to has loaded (a form's POST and its redirect), so that the next
+        page.goto cannot cut it short."""
         page = self.page
         if not page.locator(selector).is_visible():
             page.click(".navbar-toggler")
             page.locator(selector).wait_for(state="visible")
-        page.click(selector)
+        if navigates:
+            with page.expect_navigation():
+                page.click(selector)
+        else:
+            page.click(selector)
         page.wait_for_load_state()
 
     def sign_out(self):
