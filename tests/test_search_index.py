@@ -2,6 +2,7 @@
 of a case number or of a Chinese customer name anywhere in the value is found, short fragments and
 fragments with quotes or LIKE wildcards are matched literally, a changed business key is found by its new
 value only, and the found tasks are exactly those a plain ILIKE finds."""
+import pytest
 import random
 import uuid
 from datetime import timedelta
@@ -127,3 +128,30 @@ def test_results_equal_plain_ilike_on_a_few_hundred_tasks(db, published):
         found = _found(db, customer=text)
         assert found == _plain_ilike(db, HumanTask.customer, text), text
     assert _found(db, search="bk-0") and _found(db, customer="电子有限")  # the comparisons saw some rows
+
+
+def test_postgres_queue_search_indexes_are_keyed_by_department(backend, database_url):
+    """PostgreSQL: each searched column's trigram index starts with the department, so a department's queue
+    search reads its own matching tasks (not a bitmap of the whole queue); the migration goes back to the
+    trigram-only indexes and forward again."""
+    if backend != "postgres":
+        pytest.skip("PostgreSQL's GIN indexes; SQLite searches its FTS5 table")
+    from alembic import command
+    from sqlalchemy import create_engine, text
+    from app.migrate import alembic_config
+
+    def indexes() -> dict:
+        engine = create_engine(database_url)
+        with engine.connect() as conn:
+            found = dict(conn.execute(text("SELECT indexname, indexdef FROM pg_indexes "
+                                           "WHERE tablename = 'human_tasks' AND indexdef LIKE '%gin_trgm_ops%'")).all())
+        engine.dispose()
+        return found
+
+    keyed = indexes()
+    assert set(keyed) == {"ix_human_tasks_business_key_group_trgm", "ix_human_tasks_customer_group_trgm"}
+    assert "(group_code, business_key gin_trgm_ops)" in keyed["ix_human_tasks_business_key_group_trgm"]
+    command.downgrade(alembic_config(database_url), "perf_0005_search_statistics")
+    assert set(indexes()) == {"ix_human_tasks_business_key_trgm", "ix_human_tasks_customer_trgm"}
+    command.upgrade(alembic_config(database_url), "heads")
+    assert indexes() == keyed
