@@ -105,13 +105,11 @@ def path_markers(session: Session, instance: ProcessInstance, version: ProcessVe
             "finished": instance.status == "completed"}
 
 
-def open_tasks(session: Session, instance_id: int, fresh: bool = False) -> list[HumanTask]:
-    """The case's waiting and held tasks; `fresh` re-reads rows the session holds already (after a step
-    wrote them without the ORM)."""
-    query = select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.state.in_(OPEN_STATES))
-    if fresh:
-        query = query.execution_options(populate_existing=True)
-    return list(session.scalars(query.order_by(HumanTask.created_at)))
+def open_tasks(session: Session, instance_id: int) -> list[HumanTask]:
+    """The case's waiting and held tasks."""
+    return list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                        HumanTask.state.in_(OPEN_STATES))
+                                .order_by(HumanTask.created_at)))
 
 
 _HUMAN_TASKS = HumanTask.__table__

@@ -84,17 +84,15 @@ def check_not_held(instance: ProcessInstance) -> None:
         raise Conflict(_("The case was cancelled."), code="case_cancelled")
 
 
-def run_step(db: Database, instance_id, step, *, actor: str | None, retries: int = 5,
-             operator: bool = False, after=None):
+def run_step(db: Database, instance_id: int | None, step, *, actor: str | None, retries: int = 5,
+             operator: bool = False, locate=None, read=None):
     """Run step(session, instance, version, live) -> completed_task|None and save, retrying when another
     transaction changed the instance in between. step raises ServiceError to refuse. Only operator steps
-    (services.operations) run on a suspended or cancelled case. With `after(session, instance)`, what it
-    reads once the step is saved, in the same transaction, is returned instead of the completed task;
-    `after` may also be a SELECT with the bound parameter iid, whose rows are read with the step's writes.
-    instance_id may be a function of the step's session that finds the case (e.g. from the task it
-    completes), so that finding it costs no transaction of its own."""
+    (services.operations) run on a suspended or cancelled case. locate(session) -> instance id finds the
+    case inside the step's transaction (e.g. from the task it completes) instead of instance_id. With
+    `read`, a SELECT with the bound parameter iid, its rows as the step left the case are returned instead
+    of the completed task (read with the step's writes)."""
     last_error = None
-    locate = instance_id if callable(instance_id) else None
     for attempt in range(retries):
         live = None
         try:
@@ -125,17 +123,16 @@ def run_step(db: Database, instance_id, step, *, actor: str | None, retries: int
                                      element_id=exc.element_id) from exc
                 if instance.version_id != version.id:  # the step moved the case to another version
                     version = store.version_info(session, instance.version_id)
-                read = None if after is None or callable(after) else after
                 if completed is NOTHING_TO_SAVE:  # the step changed nothing: no save, same lock version
-                    completed = None if read is None else session.connection().execute(read, {"iid": instance.id}).all()
+                    completed = None
+                    if read is not None:
+                        completed = session.connection().execute(read, {"iid": instance.id}).all()
                 else:
                     rows = store.save(session, instance, live, started, actor=actor, version=version,
                                       completed_task=completed, read=read)
                     linked.start_requested(session, instance, live, started, actor, start_in_session)
                     if read is not None:
                         completed = rows
-                if callable(after):
-                    completed = after(session, instance)
                 lock_version = instance.lock_version
                 cache = store.live_cache(session)
             cache.put(instance_id, lock_version, live)

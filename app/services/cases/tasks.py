@@ -48,14 +48,15 @@ def _check_segregation(session: Session, user: User, task: HumanTask, props: dic
                           "registered or started."), code="segregation_of_duties")
 
 
-def get_task(session: Session, task_id: str, lock: bool = False) -> HumanTask:
-    """lock: hold the row until the transaction ends (SELECT … FOR UPDATE), so a concurrent claim or
-    hand-over waits and then sees the outcome instead of being overwritten."""
-    task = session.get(HumanTask, task_id, with_for_update=True, populate_existing=True) if lock \
-        else session.get(HumanTask, task_id)
+def get_task(session: Session, task_id: str) -> HumanTask:
+    task = session.get(HumanTask, task_id)
     if task is None:
-        raise NotFound(_("No such task: %(id)s", id=task_id))
+        raise _no_such_task(task_id)
     return task
+
+
+def _no_such_task(task_id: str) -> NotFound:
+    return NotFound(_("No such task: %(id)s", id=task_id))
 
 
 def _check_may_work(user: User, task: HumanTask):
@@ -156,13 +157,15 @@ def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 
     limits.check_case_data(data)
     held = {}
 
-    def locate(session):  # the task's row locked and its case read with one statement, in the step's transaction
+    def locate(session):
+        """The task's row locked (SELECT … FOR UPDATE: a concurrent claim or hand-over waits, then sees the
+        outcome) and its case read with one statement, in the step's transaction."""
         found = session.execute(select(HumanTask, ProcessInstance)
                                 .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
                                 .where(HumanTask.id == task_id).with_for_update(of=HumanTask)
                                 .options(defer(ProcessInstance.state))).first()  # read only to reload the case
         if found is None:
-            raise NotFound(_("No such task: %(id)s", id=task_id))
+            raise _no_such_task(task_id)
         held["task"], held["case"] = found  # held: the session's identity map keeps objects weakly
         return found[0].instance_id
 
@@ -199,7 +202,8 @@ def complete(db: Database, user: User, task_id: str, data: dict, retries: int = 
         return {"id": task_id, "element_id": task.task_name, "data": data}
 
     # the case's open tasks as the step left them, read with its writes
-    answer = Completion(run_step(db, locate, step, actor=user.username, retries=retries, after=OPEN_TASK_ROWS))
+    answer = Completion(run_step(db, None, step, actor=user.username, retries=retries, locate=locate,
+                                 read=OPEN_TASK_ROWS))
     answer.task = held["task"]
     return answer
 
