@@ -74,10 +74,14 @@ def process_choices(session: Session, user: User) -> list[str]:
     return sorted(session.scalars(query))
 
 
+def _active_members(group_code: str, *columns):
+    """SELECT of a department's active members by username: the given columns, or the users."""
+    return (select(*(columns or (User,))).join(Membership, Membership.user_id == User.id)
+            .where(Membership.group_code == group_code, User.is_active.is_(True)).order_by(User.username))
+
+
 def members(session: Session, group_code: str) -> list[User]:
-    return list(session.scalars(select(User).join(Membership, Membership.user_id == User.id)
-                                .where(Membership.group_code == group_code, User.is_active.is_(True))
-                                .order_by(User.username)))
+    return list(session.scalars(_active_members(group_code)))
 
 
 def workload(session: Session, head: User) -> list[dict]:
@@ -91,10 +95,7 @@ def workload(session: Session, head: User) -> list[dict]:
     out = []
     for code in codes:
         group = groups.get(code)
-        staff = session.execute(select(User.username, User.display_name)
-                                .join(Membership, Membership.user_id == User.id)
-                                .where(Membership.group_code == code, User.is_active.is_(True))
-                                .order_by(User.username)).all()
+        staff = session.execute(_active_members(code, User.username, User.display_name)).all()
         held = {holder: (n, late) for holder, n, late in session.execute(
             select(HumanTask.claimed_by, func.count(), func.count(case((HumanTask.due_at < now, 1))))
             .where(HumanTask.group_code == code, HumanTask.state == "claimed")
