@@ -126,8 +126,7 @@ def run(size: str = "full") -> dict:
              "token_user": cumulative("signin.py:token_user"),
              "hooks_before(preprocess_request)": cumulative("app.py:preprocess_request"),
              "hooks_after(finalize_request)": cumulative("app.py:finalize_request"),
-             "context_push_pop": cumulative("ctx.py:push") + cumulative("ctx.py:pop"),
-             "open_tasks_after_step": cumulative("cases.py:open_tasks")}
+             "context_push_pop": cumulative("ctx.py:push") + cumulative("ctx.py:pop")}
     return common.write_result(NAME, size, {
         "backend": backend, "completions": completions, "ms_per_completion_wall": round(elapsed * 1000 / completions, 2),
         "profiled_cpu_ms_per_completion": round(total * 1000 / completions, 2),
